@@ -1,0 +1,51 @@
+#pragma once
+// Loading a Config: YAML file, then environment, then command-line flags.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config.hpp"
+
+namespace edgemon::config {
+
+struct ConfigError {
+  std::string file;  // "" for environment / flags
+  int line = 0;      // 1-based; 0 when not from a file
+  int column = 0;
+  std::string key;  // dotted key path, e.g. "http.limits.max_connections"
+  std::string message;
+
+  // "edgemon.yaml:12:5: http.limits.max_connections: must be between 1 and 1000000 (got 0)"
+  std::string to_string() const;
+};
+
+using Errors = std::vector<ConfigError>;
+
+// Reads YAML into *out, which should hold the defaults. Every problem is
+// reported, not just the first, so one `edgemon check` run lists them all.
+Errors load_yaml_file(const std::string& path, Config* out);
+Errors load_yaml_string(std::string_view yaml, const std::string& name, Config* out);
+
+// Sets one key by its dotted path from text, as environment variables and
+// flags give it. Lists are comma-separated; `append` adds to a list instead
+// of replacing it. Returns "" or the error.
+std::string set_key(Config* config, std::string_view path, std::string_view text,
+                    bool append = false);
+
+struct EnvironmentOverride {
+  const char* variable;
+  const char* key;
+  bool append;
+};
+// The environment variables honoured, in the order they are applied.
+const std::vector<EnvironmentOverride>& environment_overrides();
+// Applies every set variable of environment_overrides() using `getenv_fn`.
+Errors apply_environment(Config* config, const char* (*getenv_fn)(const char*));
+
+// Cross-key checks that a single key's constraint cannot express.
+Errors validate(const Config& config);
+
+// The commented reference file: every key, its default and its meaning.
+std::string render_reference_yaml();
+
+}  // namespace edgemon::config

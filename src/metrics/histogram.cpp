@@ -1,0 +1,48 @@
+#include "metrics/histogram.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace edgemon::metrics {
+
+std::span<const double> latency_buckets() {
+  static constexpr double kBounds[] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                       0.005,   0.01,   0.025,   0.05,   0.1,   0.25,
+                                       0.5,     1,      2.5,     5,      10};
+  return kBounds;
+}
+
+Histogram::Histogram(std::span<const double> bounds)
+    : bounds_(bounds.begin(), bounds.end()), counts_(bounds.size() + 1, 0) {}
+
+void Histogram::observe(double value) {
+  auto it = std::lower_bound(bounds_.begin(), bounds_.end(), value);
+  ++counts_[static_cast<size_t>(it - bounds_.begin())];
+  sum_ += value;
+  ++count_;
+}
+
+void Histogram::write(MetricSink& sink, Labels labels) const {
+  std::vector<uint64_t> cumulative(counts_.size());
+  uint64_t running = 0;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    running += counts_[i];
+    cumulative[i] = running;
+  }
+  sink.histogram(labels, bounds_, cumulative, sum_, count_);
+}
+
+double Histogram::quantile_upper_bound(double q) const {
+  if (count_ == 0) return 0;
+  auto rank = static_cast<uint64_t>(q * static_cast<double>(count_));
+  uint64_t running = 0;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    running += counts_[i];
+    if (running > rank || running == count_) {
+      return i < bounds_.size() ? bounds_[i] : std::numeric_limits<double>::infinity();
+    }
+  }
+  return std::numeric_limits<double>::infinity();
+}
+
+}  // namespace edgemon::metrics
