@@ -1,0 +1,148 @@
+#include "http/access.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <strings.h>
+
+#include <algorithm>
+
+namespace edgemon::http {
+
+namespace {
+
+std::array<uint8_t, 32> sha256(std::string_view text) {
+  std::array<uint8_t, 32> digest{};
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  return digest;
+}
+
+// Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; match them against
+// IPv4 entries.
+IpAddress unmap(const IpAddress& address) {
+  static constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (address.family != AF_INET6 ||
+      !std::equal(std::begin(kMappedPrefix), std::end(kMappedPrefix), address.bytes.begin())) {
+    return address;
+  }
+  IpAddress v4;
+  v4.family = AF_INET;
+  std::copy(address.bytes.begin() + 12, address.bytes.end(), v4.bytes.begin());
+  return v4;
+}
+
+AccessDecision unauthorized(std::string message) {
+  AccessDecision d;
+  d.status = 401;
+  d.reason = "unauthorized";
+  d.message = std::move(message);
+  return d;
+}
+
+}  // namespace
+
+bool token_matches(std::string_view presented,
+                   const std::vector<std::array<uint8_t, 32>>& digests) {
+  // Digests have a fixed length, so the comparison takes the same time
+  // whatever the token's length or content; all entries are compared.
+  std::array<uint8_t, 32> digest = sha256(presented);
+  bool match = false;
+  for (const auto& candidate : digests) {
+    match |= CRYPTO_memcmp(digest.data(), candidate.data(), digest.size()) == 0;
+  }
+  return match;
+}
+
+Response AccessDecision::response() const {
+  Response r = json_error(status, message);
+  if (status == 429) r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+  if (status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"edgemon\"");
+  return r;
+}
+
+AccessControl::AccessControl() {
+  config::AccessSection defaults;
+  configure(defaults);
+}
+
+std::string AccessControl::build(const config::AccessGroup& group, bool write, Policy* policy) {
+  for (const std::string& text : group.allow) {
+    CidrBlock block;
+    std::string error = CidrBlock::parse(text, &block);
+    if (!error.empty()) return error;
+    policy->allow.push_back(block);
+  }
+  for (const std::string& token : group.tokens)
+    policy->tokens.push_back(sha256(token));
+  policy->write = write;
+  return "";
+}
+
+std::string AccessControl::configure(const config::AccessSection& section) {
+  Policy read;
+  Policy write;
+  std::string error = build(section.read, false, &read);
+  if (error.empty()) error = build(section.write, true, &write);
+  if (!error.empty()) return error;
+  // Keep the buckets clients have drained: a reload must not reset limits.
+  read_.allow = std::move(read.allow);
+  read_.tokens = std::move(read.tokens);
+  read_.write = false;
+  read_.limiter.configure(section.read.rate, section.read.burst);
+  write_.allow = std::move(write.allow);
+  write_.tokens = std::move(write.tokens);
+  write_.write = true;
+  write_.limiter.configure(section.write.rate, section.write.burst);
+  return "";
+}
+
+AccessDecision AccessControl::check(Group group, const IpAddress& client,
+                                    const std::string* authorization, uint64_t now_ms) {
+  Policy& policy = group == Group::kWrite ? write_ : read_;
+  IpAddress address = unmap(client);
+  bool allowed = false;
+  for (const CidrBlock& block : policy.allow)
+    allowed = allowed || block.contains(address);
+  if (!allowed) {
+    AccessDecision d;
+    d.status = 403;
+    d.reason = "forbidden";
+    d.message = "client " + address.to_string() + " is not allowed";
+    return d;
+  }
+  if (uint64_t wait_ms = policy.limiter.acquire(address, now_ms); wait_ms > 0) {
+    AccessDecision d;
+    d.status = 429;
+    d.reason = "rate_limited";
+    d.message = "rate limit exceeded";
+    d.retry_after_s = (wait_ms + 999) / 1000;
+    return d;
+  }
+  return check_token(policy, authorization);
+}
+
+AccessDecision AccessControl::check_token(const Policy& policy, const std::string* authorization) {
+  if (policy.tokens.empty()) {
+    if (!policy.write) return {};
+    AccessDecision d;
+    d.status = 403;
+    d.reason = "forbidden";
+    d.message = "write API disabled: set http.access.write.tokens";
+    return d;
+  }
+  if (authorization == nullptr) return unauthorized("missing bearer token");
+  std::string_view value = *authorization;
+  constexpr std::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size() ||
+      strncasecmp(value.data(), kScheme.data(), kScheme.size()) != 0) {
+    return unauthorized("malformed Authorization header (expected: Bearer TOKEN)");
+  }
+  std::string_view token = value.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ')
+    token.remove_prefix(1);
+  if (token.empty()) return unauthorized("malformed Authorization header (expected: Bearer TOKEN)");
+  if (!token_matches(token, policy.tokens)) return unauthorized("invalid bearer token");
+  return {};
+}
+
+}  // namespace edgemon::http

@@ -1,0 +1,42 @@
+#pragma once
+// Maps (method, path) to a handler. Paths match exactly: the API has a
+// handful of fixed endpoints, and exact matching keeps the metrics' route
+// label bounded by the route table.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/request.hpp"
+
+namespace edgemon::http {
+
+struct Route {
+  std::string method;
+  std::string path;
+  Group group;
+  Handler handler;
+};
+
+class Router {
+ public:
+  // A second add() for the same method and path replaces the first.
+  void add(std::string_view method, std::string path, Group group, Handler handler);
+
+  struct Match {
+    const Route* route = nullptr;  // set when status is 200
+    int status = 404;              // 200, 404, or 405 (path known, method not)
+    std::string allow;             // for 405: "GET, HEAD"
+    // Label for metrics: the route's path, or "other" for unknown paths so
+    // that random URLs cannot grow the number of series.
+    std::string_view label = "other";
+  };
+  // HEAD is served by the GET route of the same path unless one is added.
+  Match find(std::string_view method, std::string_view path) const;
+
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace edgemon::http

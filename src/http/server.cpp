@@ -1,0 +1,216 @@
+#include "http/server.hpp"
+
+#include <sys/resource.h>
+
+#include "core/log.hpp"
+
+namespace edgemon::http {
+
+namespace {
+
+// Each connection is a file descriptor, and a default shell allows 1024.
+// The hard limit is what the administrator granted, so take all of it.
+void raise_open_files_limit(int64_t max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  rlim_t wanted = limit.rlim_max == RLIM_INFINITY ? rlim_t{1} << 20 : limit.rlim_max;
+  if (limit.rlim_cur < wanted) {
+    rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = wanted;
+    if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+      log::info("http_open_files_limit",
+                {{"from", static_cast<uint64_t>(before)}, {"to", static_cast<uint64_t>(wanted)}});
+    } else {
+      getrlimit(RLIMIT_NOFILE, &limit);
+    }
+  }
+  // Collectors and logs need descriptors too.
+  if (static_cast<uint64_t>(max_connections) + 64 > static_cast<uint64_t>(limit.rlim_cur)) {
+    log::warn("http_open_files_limit_low", {{"limit", static_cast<uint64_t>(limit.rlim_cur)},
+                                            {"max_connections", max_connections}});
+  }
+}
+
+}  // namespace
+
+Server::Server(uv_loop_t* loop, const config::HttpSection& config, Router& router)
+    : loop_(loop), config_(config), router_(router) {
+  apply_limits(config.limits);
+}
+
+Server::~Server() {
+  for (Connection* c : live_) {
+    c->detach();
+    c->close();
+  }
+  live_.clear();
+  for (Listener* l : listeners_)
+    l->close(nullptr);
+  listeners_.clear();
+  for (Listener* l : closing_)
+    l->detach();
+  closing_.clear();
+}
+
+void Server::apply_limits(const config::HttpLimits& limits) {
+  limits_.parser.max_header_bytes = limits.max_header_bytes.bytes;
+  limits_.parser.max_body_bytes = limits.max_body_bytes.bytes;
+  limits_.header_timeout_ms = static_cast<uint64_t>(limits.header_timeout.count());
+  limits_.body_timeout_ms = static_cast<uint64_t>(limits.body_timeout.count());
+  limits_.idle_timeout_ms = static_cast<uint64_t>(limits.idle_timeout.count());
+  limits_.max_pending_response_bytes = limits.max_pending_response_bytes.bytes;
+  max_connections_ = limits.max_connections;
+  shutdown_timeout_ms_ = static_cast<uint64_t>(limits.shutdown_timeout.count());
+}
+
+std::string Server::listen() {
+  if (std::string error = access_.configure(config_.access); !error.empty()) {
+    return "http.access: " + error;
+  }
+  raise_open_files_limit(max_connections_);
+  for (const std::string& text : config_.listen) {
+    std::string error = open_listener(text);
+    if (!error.empty()) {
+      close_listeners();
+      return error;
+    }
+  }
+  return "";
+}
+
+std::string Server::open_listener(const std::string& text) {
+  ListenAddress address;
+  if (std::string error = ListenAddress::parse(text, &address); !error.empty()) {
+    return "http.listen: " + error;
+  }
+  Listener* listener = nullptr;
+  std::string error = Listener::open(
+      loop_, address, [this](int fd) { accept(fd); }, [this](int err) { accept_failed(err); },
+      &listener);
+  if (!error.empty()) return error;
+  listeners_.push_back(listener);
+  listening_.push_back(listener->address());
+  log::info("http_listen", {{"address", listener->address()}});
+  return "";
+}
+
+std::vector<std::string> Server::listening() const {
+  return listening_;
+}
+
+void Server::close_listeners() {
+  for (Listener* l : listeners_) {
+    closing_.push_back(l);
+    l->close([this, l] {
+      std::erase(closing_, l);
+      maybe_finish_shutdown();
+    });
+  }
+  listeners_.clear();
+  listening_.clear();
+}
+
+void Server::accept(int fd) {
+  bool reject = served_ >= static_cast<size_t>(max_connections_);
+  if (!reject) ++served_;  // given back in connection_closing()
+  Connection* connection = Connection::create(this, loop_);
+  live_.insert(connection);
+  connection->start(fd, reject);
+}
+
+void Server::accept_failed(int status) {
+  // The listener pauses after an error, so this runs a few times a second
+  // at most; the log is limited further.
+  metrics_.accept_failed();
+  ++accept_errors_unlogged_;
+  uint64_t now = uv_now(loop_);
+  if (last_accept_log_ms_ != 0 && now - last_accept_log_ms_ < 1000) return;
+  last_accept_log_ms_ = now;
+  log::warn("http_accept_failed",
+            {{"error", uv_strerror(status)}, {"count", accept_errors_unlogged_}});
+  accept_errors_unlogged_ = 0;
+}
+
+uv_buf_t Server::read_buffer() {
+  return uv_buf_init(read_buffer_.data(), static_cast<unsigned>(read_buffer_.size()));
+}
+
+std::string_view Server::handle(const Request& request, Response& response) {
+  Router::Match match = router_.find(request.method, request.path);
+  if (match.status == 404) {
+    response = json_error(404, "not found");
+  } else if (match.status == 405) {
+    response = json_error(405, "method " + std::string(request.method) + " not allowed");
+    response.headers.emplace_back("Allow", match.allow);
+  } else {
+    AccessDecision decision = access_.check(match.route->group, request.client,
+                                            request.header("authorization"), uv_now(loop_));
+    if (decision.allowed()) {
+      match.route->handler(request, response);
+    } else {
+      RejectReason reason = RejectReason::kForbidden;
+      parse_reject_reason(decision.reason, &reason);
+      metrics_.reject(reason);
+      response = decision.response();
+    }
+  }
+  return match.label;
+}
+
+void Server::connection_closing(Connection* connection) {
+  if (!connection->rejected()) --served_;
+}
+
+void Server::connection_freed(Connection* connection) {
+  live_.erase(connection);
+  maybe_finish_shutdown();
+}
+
+void Server::reconfigure(const config::HttpSection& config) {
+  apply_limits(config.limits);
+  if (std::string error = access_.configure(config.access); !error.empty()) {
+    log::warn("http_reconfigure_failed", {{"error", error}});
+  }
+  if (config.listen != config_.listen) {
+    log::warn("http_listen_changed", {{"detail", "new listen addresses apply after a restart"}});
+  }
+  std::vector<std::string> listen = config_.listen;
+  config_ = config;
+  config_.listen = std::move(listen);
+}
+
+void Server::shutdown(std::function<void()> done) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  done_ = std::move(done);
+  log::info("http_shutdown", {{"connections", static_cast<uint64_t>(live_.size())}});
+  close_listeners();
+  // Each connection enforces the deadline with its own timer, so the server
+  // needs no timer of its own.
+  uint64_t deadline = uv_now(loop_) + shutdown_timeout_ms_;
+  std::vector<Connection*> connections(live_.begin(), live_.end());
+  for (Connection* c : connections)
+    c->drain(deadline);
+  maybe_finish_shutdown();
+}
+
+void Server::maybe_finish_shutdown() {
+  if (!shutting_down_ || finished_) return;
+  if (!live_.empty() || !closing_.empty()) return;
+  finished_ = true;
+  log::info("http_stopped");
+  if (done_) {
+    auto done = std::move(done_);
+    done();
+  }
+}
+
+void Server::write_metrics(metrics::MetricSink& sink) const {
+  metrics_.write(sink);
+}
+
+size_t Server::connections() const {
+  return static_cast<size_t>(metrics_.connections());
+}
+
+}  // namespace edgemon::http
