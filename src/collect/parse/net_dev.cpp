@@ -1,0 +1,43 @@
+#include "collect/parse/net_dev.hpp"
+
+#include "collect/parse/scan.hpp"
+
+namespace edgemon::collect {
+namespace {
+
+bool parse_line(std::string_view line, NetDevStats* d) {
+  size_t colon = line.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  d->name = scan::trim(line.substr(0, colon));
+  if (d->name.empty()) return false;
+  std::string_view rest = line.substr(colon + 1);
+  std::string_view field;
+  size_t n = 0;
+  while (scan::next_field(&rest, &field)) {
+    if (n == kNetDevFieldCount || !scan::to_u64(field, &d->values[n])) return false;
+    ++n;
+  }
+  return n == kNetDevFieldCount;
+}
+
+}  // namespace
+
+std::string parse_net_dev(std::string_view text, std::vector<NetDevStats>* out) {
+  out->clear();
+  std::string error;
+  std::string_view line;
+  size_t line_no = 0;
+  while (scan::next_line(&text, &line)) {
+    ++line_no;
+    if (scan::trim(line).empty() || line.find('|') != std::string_view::npos) continue;
+    NetDevStats d;
+    if (parse_line(line, &d)) {
+      out->push_back(d);
+    } else if (error.empty()) {
+      error = "line " + std::to_string(line_no) + ": expected \"iface: 16 counters\"";
+    }
+  }
+  return error;
+}
+
+}  // namespace edgemon::collect

@@ -1,0 +1,25 @@
+#pragma once
+// Tokenising procfs text without allocating: everything here works on
+// string_views into the caller's buffer and never reads past its end, so the
+// parsers built on it stay safe on arbitrary (fuzzed) input.
+#include <cstdint>
+#include <string_view>
+
+namespace edgemon::collect::scan {
+
+// Takes the next line (without its '\n') off the front of *text. Returns
+// false when *text is exhausted.
+bool next_line(std::string_view* text, std::string_view* line);
+
+// Takes the next blank-separated (space or tab) field off the front of *line.
+// Returns false when only blanks remain.
+bool next_field(std::string_view* line, std::string_view* field);
+
+// The whole of `text` must be the number; no sign, no blanks.
+bool to_u64(std::string_view text, uint64_t* out);
+bool to_i64(std::string_view text, int64_t* out);
+bool to_double(std::string_view text, double* out);
+
+std::string_view trim(std::string_view text);
+
+}  // namespace edgemon::collect::scan
