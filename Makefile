@@ -16,7 +16,7 @@ CTEST_ARGS   ?=
 
 # Debian packages: building, testing (real peers on loopback) and benchmarking.
 BUILD_PKGS = cmake g++ make pkg-config libuv1-dev libcjson-dev libyaml-dev \
-             libsqlite3-dev libcmocka-dev node-llhttp libssl-dev libsystemd-dev zlib1g-dev
+             libsqlite3-dev libcmocka-dev node-llhttp zlib1g-dev
 TEST_PKGS  = python3 curl prometheus prometheus-node-exporter clang libclang-rt-14-dev \
              systemd valgrind
 BENCH_PKGS = wrk hyperfine collectd-core libmicrohttpd12 libprotobuf-c1

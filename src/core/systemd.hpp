@@ -1,6 +1,6 @@
 #pragma once
 // The systemd service protocol: readiness, watchdog pings and stopping,
-// through libsystemd's sd_notify (a no-op when NOTIFY_SOCKET is unset).
+// sent to $NOTIFY_SOCKET (nothing happens when it is unset).
 #include <cstdint>
 #include <memory>
 #include <string>

@@ -1,6 +1,8 @@
 #include "metrics/histogram.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cassert>
 #include <limits>
 
 namespace edgemon::metrics {
@@ -13,7 +15,10 @@ std::span<const double> latency_buckets() {
 }
 
 Histogram::Histogram(std::span<const double> bounds)
-    : bounds_(bounds.begin(), bounds.end()), counts_(bounds.size() + 1, 0) {}
+    : bounds_(bounds.begin(), bounds.begin() + std::min(bounds.size(), kMaxBuckets)),
+      counts_(bounds_.size() + 1, 0) {
+  assert(bounds.size() <= kMaxBuckets);
+}
 
 void Histogram::observe(double value) {
   auto it = std::lower_bound(bounds_.begin(), bounds_.end(), value);
@@ -23,13 +28,14 @@ void Histogram::observe(double value) {
 }
 
 void Histogram::write(MetricSink& sink, Labels labels) const {
-  std::vector<uint64_t> cumulative(counts_.size());
+  // Written on every scrape: keep the cumulative counts on the stack.
+  std::array<uint64_t, kMaxBuckets + 1> cumulative{};
   uint64_t running = 0;
   for (size_t i = 0; i < counts_.size(); ++i) {
     running += counts_[i];
     cumulative[i] = running;
   }
-  sink.histogram(labels, bounds_, cumulative, sum_, count_);
+  sink.histogram(labels, bounds_, std::span(cumulative.data(), counts_.size()), sum_, count_);
 }
 
 double Histogram::quantile_upper_bound(double q) const {

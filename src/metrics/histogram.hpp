@@ -11,6 +11,9 @@ namespace edgemon::metrics {
 
 class Histogram {
  public:
+  static constexpr size_t kMaxBuckets = 32;
+
+  // At most kMaxBuckets finite bounds, increasing.
   explicit Histogram(std::span<const double> bounds);
 
   void observe(double value);

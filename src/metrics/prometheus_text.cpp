@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <unordered_map>
 
 namespace edgemon::metrics {
 
@@ -24,9 +26,14 @@ void append_prometheus_value(std::string& out, double value) {
     out += "NaN";
   } else if (std::isinf(value)) {
     out += value > 0 ? "+Inf" : "-Inf";
+  } else if (value == std::trunc(value) && std::fabs(value) < 9.007199254740992e15) {
+    // Most values are counts; integer formatting is several times cheaper
+    // than the shortest-round-trip double algorithm and prints the same text.
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(value));
+    out.append(buf, ec == std::errc() ? end : buf);
   } else {
-    // Shortest representation that round-trips; integers print without an
-    // exponent up to 1e21 like Go's strconv does for exact values.
+    // Shortest representation that round-trips.
     char buf[32];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
     out.append(buf, ec == std::errc() ? end : buf);
@@ -34,6 +41,10 @@ void append_prometheus_value(std::string& out, double value) {
 }
 
 void append_escaped_label_value(std::string& out, std::string_view value) {
+  if (value.find_first_of("\\\"\n") == std::string_view::npos) {
+    out += value;
+    return;
+  }
   for (char c : value) {
     switch (c) {
       case '\\':
@@ -52,6 +63,10 @@ void append_escaped_label_value(std::string& out, std::string_view value) {
 }
 
 void append_escaped_help(std::string& out, std::string_view help) {
+  if (help.find_first_of("\\\n") == std::string_view::npos) {
+    out += help;
+    return;
+  }
   for (char c : help) {
     switch (c) {
       case '\\':
@@ -115,15 +130,28 @@ void PrometheusTextWriter::sample(Labels labels, double value) {
   write_series({}, labels, nullptr, value);
 }
 
+namespace {
+
+// Bucket bounds are a handful of constants rendered on every scrape; their
+// text is cached (bounded, in case a caller ever uses many distinct bounds).
+std::string_view le_text(double bound, std::string& scratch) {
+  static std::unordered_map<double, std::string> cache;
+  if (auto it = cache.find(bound); it != cache.end()) return it->second;
+  scratch.clear();
+  append_prometheus_value(scratch, bound);
+  if (cache.size() >= 256) return scratch;
+  return cache.emplace(bound, scratch).first->second;
+}
+
+}  // namespace
+
 void PrometheusTextWriter::histogram(Labels labels, std::span<const double> bounds,
                                      std::span<const uint64_t> cumulative, double sum,
                                      uint64_t count) {
   write_header_once();
-  std::string le;
+  std::string scratch;
   for (size_t i = 0; i < bounds.size() && i < cumulative.size(); ++i) {
-    le.clear();
-    append_prometheus_value(le, bounds[i]);
-    Label bucket{"le", le};
+    Label bucket{"le", le_text(bounds[i], scratch)};
     write_series("_bucket", labels, &bucket, static_cast<double>(cumulative[i]));
   }
   Label inf{"le", "+Inf"};

@@ -1,0 +1,39 @@
+#pragma once
+// GET /health, GET /status and GET / : what an operator or a load balancer
+// asks a running daemon.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "collect/scheduler.hpp"
+#include "http/server.hpp"
+
+namespace edgemon::api {
+
+struct DaemonInfo {
+  std::string device_id;
+  std::string hostname;
+  std::string config_path;  // "" when running on the embedded defaults
+  std::string state_dir;
+  int64_t start_unix_ms = 0;
+  std::vector<std::string> listeners;
+};
+
+class StatusEndpoints {
+ public:
+  StatusEndpoints(const DaemonInfo& info, const collect::Scheduler& scheduler);
+
+  void health(const http::Request& request, http::Response& response) const;
+  void status(const http::Request& request, http::Response& response) const;
+  void index(const http::Request& request, http::Response& response) const;
+
+  // Why the daemon is unhealthy; empty when healthy. Exposed for tests.
+  std::vector<std::string> problems(int64_t now_unix_ms) const;
+
+ private:
+  const DaemonInfo& info_;
+  const collect::Scheduler& scheduler_;
+};
+
+}  // namespace edgemon::api

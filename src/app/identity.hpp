@@ -1,0 +1,25 @@
+#pragma once
+// Who this device is and where it keeps its state.
+#include <string>
+
+#include "core/config.hpp"
+
+namespace edgemon::app {
+
+// config.device_id, else the machine id (rootfs/etc/machine-id), else the
+// first non-loopback MAC address, else the hostname: stable across restarts
+// and reinstalls of edgemon, which is what fleet dashboards key on.
+std::string resolve_device_id(const config::Config& config);
+
+std::string hostname();
+
+// config.state_dir, else $STATE_DIRECTORY (systemd StateDirectory=), else
+// /var/lib/edgemon for root, else $XDG_STATE_HOME/edgemon or
+// ~/.local/state/edgemon.
+std::string resolve_state_dir(const config::Config& config);
+
+// Creates the directory (and parents) and checks it is writable.
+// Returns "" or the error.
+std::string prepare_state_dir(const std::string& path);
+
+}  // namespace edgemon::app
