@@ -41,10 +41,9 @@ class AccessControl {
                        uint64_t now_ms);
 
  private:
-  using Digest = std::array<uint8_t, 32>;
   struct Policy {
     std::vector<CidrBlock> allow;
-    std::vector<Digest> tokens;
+    std::vector<std::string> tokens;
     bool write = false;
     RateLimiter limiter;
   };
@@ -55,7 +54,8 @@ class AccessControl {
   Policy write_;
 };
 
-// Exposed for tests: SHA-256 digests compared in constant time.
-bool token_matches(std::string_view presented, const std::vector<std::array<uint8_t, 32>>& digests);
+// Exposed for tests: comparisons whose time does not depend on the secrets.
+bool constant_time_equal(std::string_view presented, std::string_view secret);
+bool token_matches(std::string_view presented, const std::vector<std::string>& tokens);
 
 }  // namespace edgemon::http

@@ -162,6 +162,19 @@ void Connection::on_headers_complete() {
   request_counted_ = true;
   owner_->metrics().request_started();
   if (!parser_.has_body()) return;  // completes on the next feed
+  Request& head = parser_.request();
+  head.client = peer_;
+  Response rejection;
+  std::string_view route;
+  if (!owner_->admit(head, &rejection, &route)) {
+    // The body is never read, so the connection cannot continue.
+    owner_->metrics().request_done(head.method, route, rejection.status, 0);
+    close_after_write_ = true;
+    queue_response(std::move(rejection), false, false);
+    if (!closing_) start_reading();  // notice the client's EOF; discard its input
+    return;
+  }
+  head.admitted = true;
   arm(TimerKind::kBody);
   if (parser_.expects_continue()) {
     // Earlier pipelined responses are all queued already, so the interim

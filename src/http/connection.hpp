@@ -43,8 +43,13 @@ class ConnectionOwner {
   // True once the server is shutting down: answer what is in progress with
   // Connection: close.
   virtual bool draining() const = 0;
-  // Routes the request and runs access checks and the handler; returns the
-  // route label for metrics.
+  // Applies the access rules to a request head before its body is read, so
+  // a refused client is answered at once (not after sending, or being told
+  // to send with 100 Continue, a body it may not deliver). Returns false
+  // with the refusal in *rejection and the route label for metrics in *route.
+  virtual bool admit(const Request& head, Response* rejection, std::string_view* route) = 0;
+  // Routes the request and runs access checks (unless admitted already) and
+  // the handler; returns the route label for metrics.
   virtual std::string_view handle(const Request& request, Response& response) = 0;
   virtual HttpMetrics& metrics() = 0;
   virtual void connection_closing(Connection* connection) = 0;

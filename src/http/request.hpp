@@ -23,6 +23,9 @@ struct Request {
   std::string body;
   IpAddress client;
   int http_minor = 1;  // HTTP/1.x
+  // Access rules were already applied when the head arrived (requests with
+  // a body are checked before the body is read).
+  bool admitted = false;
 
   // First header with this (lower-case) name, or nullptr.
   const std::string* header(std::string_view lower_name) const;

@@ -135,6 +135,25 @@ uv_buf_t Server::read_buffer() {
   return uv_buf_init(read_buffer_.data(), static_cast<unsigned>(read_buffer_.size()));
 }
 
+bool Server::check_access(Group group, const Request& request, Response* rejection) {
+  AccessDecision decision =
+      access_.check(group, request.client, request.header("authorization"), uv_now(loop_));
+  if (decision.allowed()) return true;
+  RejectReason reason = RejectReason::kForbidden;
+  parse_reject_reason(decision.reason, &reason);
+  metrics_.reject(reason);
+  *rejection = decision.response();
+  return false;
+}
+
+bool Server::admit(const Request& head, Response* rejection, std::string_view* route) {
+  Router::Match match = router_.find(head.method, head.path);
+  *route = match.label;
+  // Unknown routes are answered 404/405 once the (size-limited) body is in.
+  if (match.status != 200) return true;
+  return check_access(match.route->group, head, rejection);
+}
+
 std::string_view Server::handle(const Request& request, Response& response) {
   Router::Match match = router_.find(request.method, request.path);
   if (match.status == 404) {
@@ -142,17 +161,8 @@ std::string_view Server::handle(const Request& request, Response& response) {
   } else if (match.status == 405) {
     response = json_error(405, "method " + std::string(request.method) + " not allowed");
     response.headers.emplace_back("Allow", match.allow);
-  } else {
-    AccessDecision decision = access_.check(match.route->group, request.client,
-                                            request.header("authorization"), uv_now(loop_));
-    if (decision.allowed()) {
-      match.route->handler(request, response);
-    } else {
-      RejectReason reason = RejectReason::kForbidden;
-      parse_reject_reason(decision.reason, &reason);
-      metrics_.reject(reason);
-      response = decision.response();
-    }
+  } else if (request.admitted || check_access(match.route->group, request, &response)) {
+    match.route->handler(request, response);
   }
   return match.label;
 }

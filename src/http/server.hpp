@@ -64,7 +64,10 @@ class Server final : private ConnectionOwner {
   uv_buf_t read_buffer() override;
   std::string_view http_date() override { return date_.now(); }
   bool draining() const override { return shutting_down_; }
+  bool admit(const Request& head, Response* rejection, std::string_view* route) override;
   std::string_view handle(const Request& request, Response& response) override;
+  // The access rules for a routed request: true, or false with *rejection.
+  bool check_access(Group group, const Request& request, Response* rejection);
   HttpMetrics& metrics() override { return metrics_; }
   void connection_closing(Connection* connection) override;
   void connection_freed(Connection* connection) override;

@@ -114,10 +114,16 @@ void read_group_with_tokens_needs_one(void**) {
   assert_int_equal(access.check(Group::kRead, ip("127.0.0.1"), &good, 0).status, 0);
 }
 
-void token_matches_compares_digests(void**) {
+void token_comparison_is_exact(void**) {
+  assert_true(constant_time_equal("secret", "secret"));
+  assert_false(constant_time_equal("secre", "secret"));
+  assert_false(constant_time_equal("secrets", "secret"));
+  assert_false(constant_time_equal("secretsecret", "secret"));  // wraps over the secret
+  assert_false(constant_time_equal("", "secret"));
+  assert_false(constant_time_equal("", ""));
+  assert_false(token_matches("x", {}));
+  assert_true(token_matches("b", {"a", "b", "c"}));
   AccessControl access;
-  std::vector<std::array<uint8_t, 32>> none;
-  assert_false(token_matches("x", none));
   config::AccessSection s = open_section();
   s.write.tokens = {"one", "two"};
   assert_string_equal(access.configure(s).c_str(), "");
@@ -173,7 +179,7 @@ int main() {
       cmocka_unit_test(defaults_open_reads_and_disable_writes),
       cmocka_unit_test(bearer_tokens),
       cmocka_unit_test(read_group_with_tokens_needs_one),
-      cmocka_unit_test(token_matches_compares_digests),
+      cmocka_unit_test(token_comparison_is_exact),
       cmocka_unit_test(rate_limit_before_token_check),
       cmocka_unit_test(invalid_cidr_keeps_previous_rules),
   };

@@ -112,6 +112,30 @@ void expect_continue(void**) {
   assert_string_equal(final_response.body.c_str(), "hello");
 }
 
+// A refused request with a body is answered from its head: no 100 Continue
+// and no waiting for a body the client was never going to be allowed to send.
+void refused_body_is_answered_before_it_is_sent(void**) {
+  Router router = make_router();
+  config::HttpSection cfg = base_config();
+  cfg.access.write.tokens = {"right"};
+  HttpResponse refused;
+  HttpResponse no_token;
+  Outcome out = run_server(cfg, router, [&](Context& ctx) {
+    Client a(ctx.port);
+    a.send(
+        "POST /admin HTTP/1.1\r\nAuthorization: Bearer wrong\r\nExpect: 100-continue\r\n"
+        "Content-Length: 5\r\n\r\n");
+    refused = a.response();
+    Client b(ctx.port);
+    b.send("POST /admin HTTP/1.1\r\nContent-Length: 1000\r\n\r\nonly part");
+    no_token = b.response();
+  });
+  assert_clean(out);
+  assert_int_equal(refused.status, 401);
+  assert_int_equal(no_token.status, 401);
+  assert_string_equal(no_token.header("connection").c_str(), "close");
+}
+
 bool ipv6_loopback_available() {
   int fd = socket(AF_INET6, SOCK_STREAM, 0);
   if (fd < 0) return false;
@@ -280,6 +304,7 @@ int main() {
       cmocka_unit_test(keep_alive_head_and_errors),
       cmocka_unit_test(http10_closes_unless_keep_alive),
       cmocka_unit_test(expect_continue),
+      cmocka_unit_test(refused_body_is_answered_before_it_is_sent),
       cmocka_unit_test(listens_on_ipv4_and_ipv6),
       cmocka_unit_test(graceful_shutdown_finishes_responses),
       cmocka_unit_test(shutdown_force_closes_after_timeout),
