@@ -15,6 +15,7 @@
 #include <linux/magic.h>
 #include <poll.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <array>
@@ -53,6 +54,17 @@ struct FsMount {
 
 class FilesystemCollector;
 
+// Our own mount table is the host's unless we run in a container, where the
+// host's root is mounted elsewhere (collect.rootfs) and the host's table is
+// that of its init process, as node_exporter reads it.
+std::string mountinfo_path(const config::Config& config) {
+  const std::string& root = config.collect.rootfs;
+  std::string init_table = config.collect.procfs + "/1/mountinfo";
+  bool host_root = root.find_first_not_of('/') == std::string::npos;
+  if (!host_root && ::access(init_table.c_str(), R_OK) == 0) return init_table;
+  return config.collect.procfs + "/self/mountinfo";
+}
+
 struct Anchor {
   FilesystemCollector* owner;
 };
@@ -71,7 +83,7 @@ class FilesystemCollector final : public Collector {
  public:
   FilesystemCollector(const config::Config& config, Regex mount_points_exclude,
                       Regex fs_types_exclude)
-      : mountinfo_(config.collect.procfs + "/self/mountinfo"),
+      : mountinfo_(mountinfo_path(config)),
         mounts_(config.collect.procfs + "/mounts"),
         root_(config.collect.rootfs),
         timeout_ms_(static_cast<uint64_t>(config.collect.filesystem.stat_timeout.count())),

@@ -556,6 +556,30 @@ void filesystem_from_mounts(void**) {
   close_loop(&loop);
 }
 
+// In a container (rootfs elsewhere) the host's mount table is init's, not
+// the daemon's own.
+void filesystem_in_container_reads_init_mount_table(void**) {
+  TempDir t;
+  t.mkdirs("/root/data");
+  t.write("/proc/1/mountinfo", "30 1 8:1 / /data rw,relatime - ext4 /dev/host-disk rw\n");
+  t.write("/proc/self/mountinfo", "40 1 0:50 / / rw - overlay overlay rw\n");
+  config::Config c = fixture_config();
+  c.collect.procfs = t.path() + "/proc";
+  c.collect.rootfs = t.path() + "/root";
+  auto fs = make("filesystem", c);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  Gather g;
+  fs->gather(CollectContext{c, &loop, 0}, g.callback());
+  run_until(&loop, g);
+  assert_string_equal(g.error.c_str(), "");
+  expect(written(*fs),
+         "node_filesystem_device_error{device=\"/dev/host-disk\",fstype=\"ext4\","
+         "mountpoint=\"/data\"} 0\n");
+  fs.reset();
+  close_loop(&loop);
+}
+
 void filesystem_from_mountinfo(void**) {
   TempDir t;
   for (const char* dir : {"/root/boot/firmware", "/root/media/usb stick", "/root/mnt/nas",
@@ -722,6 +746,7 @@ int main() {
       cmocka_unit_test(self_collector),
       cmocka_unit_test(filesystem_from_mounts),
       cmocka_unit_test(filesystem_from_mountinfo),
+      cmocka_unit_test(filesystem_in_container_reads_init_mount_table),
       cmocka_unit_test_teardown(filesystem_stuck_mounts, release_pool),
       cmocka_unit_test_teardown(filesystem_destroyed_while_statfs_in_flight, release_pool),
   };
