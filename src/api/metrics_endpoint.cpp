@@ -5,8 +5,10 @@
 
 namespace edgemon::api {
 
-MetricsEndpoint::MetricsEndpoint(const collect::Scheduler& scheduler, LiveWriter live)
-    : scheduler_(scheduler), live_(std::move(live)) {
+MetricsEndpoint::MetricsEndpoint(const collect::Scheduler& scheduler, std::vector<LiveSection> live)
+    : scheduler_(scheduler) {
+  for (auto& section : live)
+    live_.push_back(CachedSection{std::move(section), 0, false, {}});
   metrics::PrometheusTextWriter writer(static_families_);
   writer.begin({"edgemon_build_info",
                 "Build information of the running edgemon; the value is always 1.",
@@ -29,12 +31,30 @@ void MetricsEndpoint::refresh() {
   gzip_current_ = false;  // Recompressed lazily, only if a client asks for gzip.
 }
 
+void MetricsEndpoint::render_live(std::string& out) {
+  for (CachedSection& cached : live_) {
+    if (!cached.section.version) {
+      metrics::PrometheusTextWriter writer(out);
+      cached.section.write(writer);
+      continue;
+    }
+    uint64_t version = cached.section.version();
+    if (!cached.valid || version != cached.version) {
+      cached.text.clear();
+      metrics::PrometheusTextWriter writer(cached.text);
+      cached.section.write(writer);
+      cached.version = version;
+      cached.valid = true;
+    }
+    out += cached.text;
+  }
+}
+
 void MetricsEndpoint::handle(const http::Request& request, http::Response& response) {
   refresh();
   std::string live;
-  live.reserve(4096);
-  metrics::PrometheusTextWriter writer(live);
-  live_(writer);
+  live.reserve(8192);
+  render_live(live);
 
   response.content_type = std::string(metrics::kPrometheusContentType);
   if (request.accepts_gzip()) {

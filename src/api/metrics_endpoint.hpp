@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/gzip_body.hpp"
 #include "collect/scheduler.hpp"
@@ -14,16 +15,30 @@ namespace edgemon::api {
 
 class MetricsEndpoint {
  public:
-  using LiveWriter = std::function<void(metrics::MetricSink&)>;
+  // A part of the live families. When `version` is given, the part is
+  // rendered again only when the version changes (loop lag moves four times
+  // a second, not per request); without it, on every request.
+  struct LiveSection {
+    std::function<void(metrics::MetricSink&)> write;
+    std::function<uint64_t()> version;
+  };
 
-  MetricsEndpoint(const collect::Scheduler& scheduler, LiveWriter live);
+  MetricsEndpoint(const collect::Scheduler& scheduler, std::vector<LiveSection> live);
   void handle(const http::Request& request, http::Response& response);
 
  private:
+  struct CachedSection {
+    LiveSection section;
+    uint64_t version = 0;
+    bool valid = false;
+    std::string text;
+  };
+
   void refresh();
+  void render_live(std::string& out);
 
   const collect::Scheduler& scheduler_;
-  LiveWriter live_;
+  std::vector<CachedSection> live_;
   std::string static_families_;  // edgemon_build_info: fixed for the process
   uint64_t generation_ = ~uint64_t{0};
   std::shared_ptr<const std::string> body_;

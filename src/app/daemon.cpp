@@ -54,7 +54,10 @@ class Daemon {
         scheduler_(loop),
         lag_(loop),
         status_(info_, scheduler_),
-        metrics_(scheduler_, [this](metrics::MetricSink& sink) { write_live(sink); }) {}
+        metrics_(scheduler_,
+                 {{[this](metrics::MetricSink& sink) { server_->write_metrics(sink); }, nullptr},
+                  {[this](metrics::MetricSink& sink) { lag_.write_metrics(sink); },
+                   [this] { return lag_.histogram().count(); }}}) {}
 
   // Returns the exit code to use if startup fails, 0 when running.
   int start() {
@@ -112,11 +115,6 @@ class Daemon {
                 [this](const http::Request& q, http::Response& r) { status_.index(q, r); });
     router_.add("POST", "/reload", Group::kWrite,
                 [this](const http::Request&, http::Response& r) { reload_endpoint(r); });
-  }
-
-  void write_live(metrics::MetricSink& sink) {
-    server_->write_metrics(sink);
-    lag_.write_metrics(sink);
   }
 
   void stop(const char* why) {
