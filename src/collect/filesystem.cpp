@@ -2,8 +2,10 @@
 //
 // statfs on a mount whose server is gone (NFS, CIFS, a FUSE daemon that hung)
 // blocks in the kernel, possibly forever, so it never runs on the loop: each
-// mount gets a uv_fs_statfs request in libuv's thread pool and the collection
-// ends when all have returned or stat_timeout fires, whichever is first. A
+// such mount gets a uv_fs_statfs request in libuv's thread pool and the
+// collection ends when all have returned or stat_timeout fires, whichever is
+// first. Filesystems on local block devices (not FUSE) cannot hang that way
+// and are asked directly. A
 // mount still pending at the timeout reports device_error 1 and is "stuck":
 // it gets no new request until the old one returns, so a dead server ties up
 // at most one pool thread per mount (node_exporter's stuckMounts).
@@ -40,6 +42,7 @@ struct FsMount {
   std::string mount_point;  // as the host sees it: the label
   std::string stat_path;    // rootfs + mount point
   bool read_only = false;
+  bool local = false;  // on a block device: statfs answers from memory
   bool has_devno = false;
   uint32_t major = 0;
   uint32_t minor = 0;
@@ -156,16 +159,7 @@ class FilesystemCollector final : public Collector {
     }
     FsMount& m = pending_[r.index];
     m.waiting = false;
-    const auto* st = static_cast<const uv_statfs_t*>(r.req.ptr);
-    if (r.req.result < 0 || st == nullptr) {
-      m.error = true;
-    } else {
-      m.size = st->f_blocks * st->f_bsize;
-      m.free = st->f_bfree * st->f_bsize;
-      m.avail = st->f_bavail * st->f_bsize;
-      m.files = st->f_files;
-      m.files_free = st->f_ffree;
-    }
+    apply_statfs(r.req, &m);
     if (--outstanding_ == 0) finish();
   }
 
@@ -266,6 +260,7 @@ class FilesystemCollector final : public Collector {
     m->mount_point = e.mount_point;
     m->stat_path.assign(root_).append(e.mount_point);
     m->read_only = e.read_only;
+    m->local = e.device.starts_with("/dev/") && !e.fstype.starts_with("fuse");
     m->has_devno = e.has_devno;
     m->major = e.major;
     m->minor = e.minor;
@@ -274,12 +269,34 @@ class FilesystemCollector final : public Collector {
     m->size = m->free = m->avail = m->files = m->files_free = 0;
   }
 
+  static void apply_statfs(const uv_fs_t& req, FsMount* m) {
+    const auto* st = static_cast<const uv_statfs_t*>(req.ptr);
+    if (req.result < 0 || st == nullptr) {
+      m->error = true;
+      return;
+    }
+    m->size = st->f_blocks * st->f_bsize;
+    m->free = st->f_bfree * st->f_bsize;
+    m->avail = st->f_bavail * st->f_bsize;
+    m->files = st->f_files;
+    m->files_free = st->f_ffree;
+  }
+
   void start_requests(uv_loop_t* loop) {
     outstanding_ = 0;
     for (size_t i = 0; i < pending_count_; ++i) {
       FsMount& m = pending_[i];
       if (stuck_.count(m.mount_point) != 0) {
         m.error = true;
+        continue;
+      }
+      if (m.local) {
+        // statfs on a local filesystem is answered from the superblock in
+        // memory; a thread-pool round trip would cost far more than the call.
+        uv_fs_t req;
+        uv_fs_statfs(nullptr, &req, m.stat_path.c_str(), nullptr);
+        apply_statfs(req, &m);
+        uv_fs_req_cleanup(&req);
         continue;
       }
       auto* r = new StatRequest;
