@@ -203,15 +203,21 @@ def series_count(text):
     return sum(1 for l in text.splitlines() if l and not l.startswith("#"))
 
 
-def loop_lag_p99(text):
-    """p99 of edgemon_loop_lag_seconds, interpolated inside the bucket as
-    PromQL's histogram_quantile does."""
-    buckets = []
+def lag_buckets(text):
+    buckets = {}
     for line in text.splitlines():
         m = re.match(r'edgemon_loop_lag_seconds_bucket\{(?:[^}]*,)?le="([^"]+)"[^}]*\} (\S+)', line)
         if m:
-            buckets.append((float(m.group(1)), float(m.group(2))))
-    buckets.sort()
+            buckets[float(m.group(1))] = float(m.group(2))
+    return buckets
+
+
+def loop_lag_p99(text, before=""):
+    """p99 of edgemon_loop_lag_seconds observed between two scrapes (`before`
+    and `text`), interpolated inside the bucket as PromQL's histogram_quantile
+    does over increase()."""
+    start = lag_buckets(before)
+    buckets = sorted((le, count - start.get(le, 0.0)) for le, count in lag_buckets(text).items())
     if not buckets or buckets[-1][1] == 0:
         return None
     total = buckets[-1][1]
@@ -351,6 +357,7 @@ def phase_steady(peers):
     start_cpu = {p.name: cpu_seconds(p.proc.pid) for p in peers}
     conns = {p.name: http.client.HTTPConnection("127.0.0.1", p.port, timeout=5) for p in peers}
     last_body = {}
+    first_body = {}
     failures = {p.name: 0 for p in peers}
     t0 = time.monotonic()
     tick = 0
@@ -363,6 +370,7 @@ def phase_steady(peers):
                 body = r.read()
                 if r.status == 200:
                     last_body[p.name] = body.decode("utf-8", "replace")
+                    first_body.setdefault(p.name, last_body[p.name])
                 else:
                     failures[p.name] += 1
             except (OSError, http.client.HTTPException):
@@ -387,7 +395,8 @@ def phase_steady(peers):
             "metrics_bytes": len(last_body.get(p.name, "").encode()),
         })
         if p.name == "edgemon":
-            p.results["loop_lag_p99_s"] = loop_lag_p99(last_body.get(p.name, ""))
+            p.results["loop_lag_p99_s"] = loop_lag_p99(last_body.get(p.name, ""),
+                                                        first_body.get(p.name, ""))
         log(f"  {p.name}: cpu {cpu:.3f}s over {wall:.1f}s ({p.results['cpu_pct']:.3f}% of a core), "
             f"RSS {p.results['rss_kib']} KiB, HWM {p.results['hwm_kib']} KiB, "
             f"{p.results['series']} series, {failures[p.name]} failed scrapes")
@@ -498,7 +507,8 @@ def report(peers, wall, edgemon_binary, extra):
         "- Binary size: edgemon = its binary as built; node_exporter = /usr/bin/"
         "prometheus-node-exporter; collectd = /usr/sbin/collectd + write_prometheus.so "
         "(shared libraries not counted for anyone).",
-        "- Loop lag p99: from edgemon_loop_lag_seconds buckets over the whole run, "
+        "- Loop lag p99: from the increase of edgemon_loop_lag_seconds buckets over the steady "
+        "window only, "
         "interpolated as histogram_quantile does.",
     ]
     for name in names:
@@ -516,6 +526,35 @@ def report(peers, wall, edgemon_binary, extra):
 
 
 LOAD_AT_START = os.getloadavg()[0]
+
+
+def edgemon_control_peer(binary):
+    state = os.path.join(_tmp, "edgemon-control-state")
+    os.makedirs(state, exist_ok=True)
+    everything = ("cpu,diskstats,filefd,filesystem,loadavg,meminfo,netdev,network_address,os,"
+                  "self,stat,thermal,time,uname")
+
+    def cmd(port):
+        return [binary, "run", "--listen", f"127.0.0.1:{port}", "--state-dir", state,
+                "--set", "collect.interval=1s", "--set", f"collect.disable={everything}",
+                "--log-level", "warn"]
+    return Peer("edgemon-control", cmd, [binary], True)
+
+
+def fetch_metrics(port):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", "/metrics")
+        return conn.getresponse().read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def steal_seconds():
+    """Host-wide CPU steal time so far, from the aggregate cpu line of /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
 
 
 def main():
@@ -536,7 +575,22 @@ def main():
         log(f"1/5 startup-to-ready ({STARTS} starts each)")
         phase_startup(peers)
         log(f"2/5 steady state, {SECONDS:.0f} s, all daemons at once")
+        # A control: the same binary with every collector off, measuring only
+        # how late the platform wakes a sleeping process. Loop lag that the
+        # control shows too is not edgemon's work.
+        control = edgemon_control_peer(binary)
+        control.start()
+        wait_ready(control)
+        control_before = fetch_metrics(control.port)
+        steal_before = steal_seconds()
         wall = phase_steady(peers)
+        steal = steal_seconds() - steal_before
+        control_p99 = loop_lag_p99(fetch_metrics(control.port), control_before)
+        stop(control.proc)
+        extra.append(f"- Platform during the steady window: CPU steal {steal:.2f} s (time the "
+                     f"hypervisor ran other guests); loop lag p99 of a control edgemon with every "
+                     f"collector disabled: "
+                     + (f"{control_p99 * 1000:.3f} ms." if control_p99 is not None else "n/a."))
         log(f"3/5 /metrics latency, {LATENCY_REQUESTS} requests each")
         phase_latency(peers)
         log(f"4/5 wrk, {WRK_SECONDS} s each")
