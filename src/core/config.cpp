@@ -7,6 +7,7 @@
 #include "core/config_assign.hpp"
 #include "core/config_loader.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 
 namespace edgemon::config {
 
@@ -62,11 +63,7 @@ class KeySetter {
     std::string_view rest = text_;
     while (!rest.empty()) {
       size_t comma = rest.find(',');
-      std::string_view item = rest.substr(0, comma);
-      while (!item.empty() && item.front() == ' ')
-        item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ')
-        item.remove_suffix(1);
+      std::string_view item = trim(rest.substr(0, comma));
       if (!item.empty()) {
         if (std::string err = detail::assign_item(item, items, check); !err.empty()) {
           error_ = err;

@@ -4,16 +4,10 @@
 #include <cmath>
 #include <limits>
 
+#include "core/text.hpp"
+
 namespace edgemon::config {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
 
 // Splits "15s" into 15 and "s"; accepts decimals ("1.5s").
 bool split_number_unit(std::string_view text, double* number, std::string_view* unit) {

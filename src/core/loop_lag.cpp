@@ -15,7 +15,9 @@ void LoopLagMonitor::start() {
   timer_.start(period_ms_, period_ms_, [this] { on_tick(); });
 }
 
-void LoopLagMonitor::stop() { timer_.stop(); }
+void LoopLagMonitor::stop() {
+  timer_.stop();
+}
 
 void LoopLagMonitor::on_tick() {
   uint64_t now = uv_hrtime();

@@ -15,6 +15,8 @@ SignalWatcher::SignalWatcher(uv_loop_t* loop, int signum, std::function<void()> 
       signum);
 }
 
-void SignalWatcher::unref() { uv_unref(handle_.base()); }
+void SignalWatcher::unref() {
+  uv_unref(handle_.base());
+}
 
 }  // namespace edgemon

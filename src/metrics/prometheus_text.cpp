@@ -54,45 +54,35 @@ bool needs_escaping(std::string_view text, bool quotes) {
 
 }  // namespace
 
-void append_escaped_label_value(std::string& out, std::string_view value) {
-  if (!needs_escaping(value, true)) {
-    out += value;
+namespace {
+
+// Label values escape backslash, quote and newline; HELP text only
+// backslash and newline.
+void append_escaped(std::string& out, std::string_view text, bool quotes) {
+  if (!needs_escaping(text, quotes)) {
+    out += text;
     return;
   }
-  for (char c : value) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out.push_back(c);
+  for (char c : text) {
+    if (c == '\\' || (quotes && c == '"')) {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
     }
   }
 }
 
+}  // namespace
+
+void append_escaped_label_value(std::string& out, std::string_view value) {
+  append_escaped(out, value, true);
+}
+
 void append_escaped_help(std::string& out, std::string_view help) {
-  if (!needs_escaping(help, false)) {
-    out += help;
-    return;
-  }
-  for (char c : help) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
+  append_escaped(out, help, false);
 }
 
 void PrometheusTextWriter::begin(const FamilyDesc& family) {

@@ -16,7 +16,7 @@ def start_prometheus(target, attempts=3):
     d = harness.make_tmpdir("edgemon-prom-")
     config = os.path.join(d, "prometheus.yml")
     harness.write_file(config, (
-        "global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\n"
+        "global: {scrape_interval: 2s, scrape_timeout: 2s, evaluation_interval: 2s}\n"
         "scrape_configs:\n"
         "  - job_name: edgemon\n"
         f"    static_configs: [{{targets: ['{target}']}}]\n"))

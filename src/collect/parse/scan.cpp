@@ -62,15 +62,4 @@ bool to_double(std::string_view text, double* out) {
   return ec == std::errc() && end == text.data() + text.size() && std::isfinite(*out);
 }
 
-std::string_view trim(std::string_view text) {
-  size_t start = 0;
-  while (start < text.size() &&
-         (is_blank(text[start]) || text[start] == '\r' || text[start] == '\n'))
-    ++start;
-  size_t end = text.size();
-  while (end > start && (is_blank(text[end - 1]) || text[end - 1] == '\r' || text[end - 1] == '\n'))
-    --end;
-  return text.substr(start, end - start);
-}
-
 }  // namespace edgemon::collect::scan

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/text.hpp"
+
 namespace edgemon::collect::scan {
 
 // Takes the next line (without its '\n') off the front of *text. Returns
@@ -20,6 +22,6 @@ bool to_u64(std::string_view text, uint64_t* out);
 bool to_i64(std::string_view text, int64_t* out);
 bool to_double(std::string_view text, double* out);
 
-std::string_view trim(std::string_view text);
+using edgemon::trim;
 
 }  // namespace edgemon::collect::scan
