@@ -58,8 +58,9 @@ etc: build
 
 install: build
 	install -D -m 0755 $(BUILD)/edgemon $(DESTDIR)$(PREFIX)/bin/edgemon
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/edgemon/README.md
 	install -D -m 0644 init/edgemon.service $(DESTDIR)/etc/systemd/system/edgemon.service
-	sed -i 's|/usr/local/bin/edgemon|$(PREFIX)/bin/edgemon|' $(DESTDIR)/etc/systemd/system/edgemon.service
+	sed -i 's|/usr/local/|$(PREFIX)/|g' $(DESTDIR)/etc/systemd/system/edgemon.service
 	test -e $(DESTDIR)/etc/edgemon/edgemon.yaml || \
 	  install -D -m 0644 etc/edgemon.yaml $(DESTDIR)/etc/edgemon/edgemon.yaml
 
