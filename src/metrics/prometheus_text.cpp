@@ -112,6 +112,7 @@ class Cursor {
  public:
   explicit Cursor(char* p) : p_(p) {}
   void put(std::string_view s) {
+    if (s.empty()) return;  // an empty view may hold a null pointer, invalid for memcpy
     std::memcpy(p_, s.data(), s.size());
     p_ += s.size();
   }
