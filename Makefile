@@ -18,7 +18,7 @@ CTEST_ARGS   ?=
 BUILD_PKGS = cmake g++ make pkg-config libuv1-dev libcjson-dev libyaml-dev \
              libsqlite3-dev libcmocka-dev node-llhttp zlib1g-dev
 TEST_PKGS  = python3 curl prometheus prometheus-node-exporter clang libclang-rt-14-dev \
-             systemd valgrind
+             systemd valgrind influxdb influxdb-client
 BENCH_PKGS = wrk hyperfine collectd-core libmicrohttpd12 libprotobuf-c1
 
 .PHONY: all deps deps-bench build run test bench fuzz install clean format etc
