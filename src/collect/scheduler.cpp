@@ -37,13 +37,15 @@ struct Scheduler::Slot {
   std::unique_ptr<Collector> collector;
   bool in_flight = false;
   uint64_t round = 0;  // the round its current/last gather belongs to
-  std::string text;  // Prometheus text of the last successful gather
+  std::string text;    // Prometheus text of the last successful gather
 };
 
 Scheduler::Scheduler(uv_loop_t* loop)
     : loop_(loop), timer_(loop), epoch_(std::make_shared<uint64_t>(0)) {}
 
-Scheduler::~Scheduler() { ++*epoch_; }
+Scheduler::~Scheduler() {
+  ++*epoch_;
+}
 
 std::chrono::milliseconds Scheduler::interval() const {
   return config_ ? config_->collect.interval : std::chrono::milliseconds(0);
@@ -80,7 +82,9 @@ void Scheduler::start() {
   timer_.start(0, every, [this] { tick(); });
 }
 
-void Scheduler::stop() { timer_.stop(); }
+void Scheduler::stop() {
+  timer_.stop();
+}
 
 void Scheduler::run_once(std::function<void()> done) {
   round_done_ = std::move(done);
@@ -118,12 +122,12 @@ void Scheduler::gather(size_t index) {
   CollectContext ctx{*config_, loop_, started_unix_ms};
   std::weak_ptr<uint64_t> epoch = epoch_;
   uint64_t my_epoch = *epoch_;
-  slot.collector->gather(ctx, [this, epoch, my_epoch, index, started_ns,
-                               started_unix_ms](std::string error) {
-    auto alive = epoch.lock();
-    if (!alive || *alive != my_epoch) return;  // Scheduler gone or reconfigured.
-    finish(index, started_ns, started_unix_ms, error);
-  });
+  slot.collector->gather(
+      ctx, [this, epoch, my_epoch, index, started_ns, started_unix_ms](std::string error) {
+        auto alive = epoch.lock();
+        if (!alive || *alive != my_epoch) return;  // Scheduler gone or reconfigured.
+        finish(index, started_ns, started_unix_ms, error);
+      });
 }
 
 void Scheduler::finish(size_t index, uint64_t started_ns, int64_t started_unix_ms,
@@ -160,7 +164,8 @@ void Scheduler::finish(size_t index, uint64_t started_ns, int64_t started_unix_m
 }
 
 void Scheduler::write(metrics::MetricSink& sink) const {
-  for (const auto& slot : slots_) slot->collector->write(sink);
+  for (const auto& slot : slots_)
+    slot->collector->write(sink);
 }
 
 void Scheduler::write_exposition(std::string& out) const {

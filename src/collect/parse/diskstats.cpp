@@ -31,21 +31,13 @@ bool parse_line(std::string_view line, DiskStats* d) {
 
 std::string parse_diskstats(std::string_view text, std::vector<DiskStats>* out) {
   out->clear();
-  std::string error;
-  std::string_view line;
-  size_t line_no = 0;
-  while (scan::next_line(&text, &line)) {
-    ++line_no;
-    if (scan::trim(line).empty()) continue;
-    DiskStats d;
-    if (parse_line(line, &d)) {
-      out->push_back(d);
-    } else if (error.empty()) {
-      error = "line " + std::to_string(line_no) +
-              ": expected major, minor, name and at least 11 counters";
-    }
-  }
-  return error;
+  return scan::parse_lines(text, "expected major, minor, name and at least 11 counters",
+                           [out](std::string_view line) {
+                             DiskStats d;
+                             if (!parse_line(line, &d)) return false;
+                             out->push_back(d);
+                             return true;
+                           });
 }
 
 }  // namespace edgemon::collect

@@ -6,12 +6,7 @@ namespace edgemon::collect {
 
 std::string parse_meminfo(std::string_view text, std::vector<MeminfoField>* out) {
   out->clear();
-  std::string error;
-  std::string_view line;
-  size_t line_no = 0;
-  while (scan::next_line(&text, &line)) {
-    ++line_no;
-    if (scan::trim(line).empty()) continue;
+  return scan::parse_lines(text, "expected \"Key: number [kB]\"", [out](std::string_view line) {
     size_t colon = line.find(':');
     MeminfoField f;
     f.key = scan::trim(line.substr(0, colon == std::string_view::npos ? 0 : colon));
@@ -23,13 +18,9 @@ std::string parse_meminfo(std::string_view text, std::vector<MeminfoField>* out)
       f.value *= 1024;
       f.in_bytes = true;
     }
-    if (ok) {
-      out->push_back(f);
-    } else if (error.empty()) {
-      error = "line " + std::to_string(line_no) + ": expected \"Key: number [kB]\"";
-    }
-  }
-  return error;
+    if (ok) out->push_back(f);
+    return ok;
+  });
 }
 
 const MeminfoField* find_meminfo(const std::vector<MeminfoField>& fields, std::string_view key) {

@@ -59,20 +59,14 @@ bool parse_mounts_line(std::string_view line, MountEntry* m) {
 
 template <class LineParser>
 std::string parse_table(std::string_view text, std::vector<MountEntry>* out, LineParser parse) {
+  // Entries are parsed in place to reuse their strings' storage.
   size_t used = 0;
-  std::string error;
-  std::string_view line;
-  size_t line_no = 0;
-  while (scan::next_line(&text, &line)) {
-    ++line_no;
-    if (scan::trim(line).empty()) continue;
+  std::string error = scan::parse_lines(text, "malformed mount entry", [&](std::string_view line) {
     if (used == out->size()) out->emplace_back();
-    if (parse(line, &(*out)[used])) {
-      ++used;
-    } else if (error.empty()) {
-      error = "line " + std::to_string(line_no) + ": malformed mount entry";
-    }
-  }
+    if (!parse(line, &(*out)[used])) return false;
+    ++used;
+    return true;
+  });
   out->resize(used);
   return error;
 }

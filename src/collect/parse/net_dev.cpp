@@ -24,20 +24,13 @@ bool parse_line(std::string_view line, NetDevStats* d) {
 
 std::string parse_net_dev(std::string_view text, std::vector<NetDevStats>* out) {
   out->clear();
-  std::string error;
-  std::string_view line;
-  size_t line_no = 0;
-  while (scan::next_line(&text, &line)) {
-    ++line_no;
-    if (scan::trim(line).empty() || line.find('|') != std::string_view::npos) continue;
+  return scan::parse_lines(text, "expected \"iface: 16 counters\"", [out](std::string_view line) {
+    if (line.find('|') != std::string_view::npos) return true;  // the two header lines
     NetDevStats d;
-    if (parse_line(line, &d)) {
-      out->push_back(d);
-    } else if (error.empty()) {
-      error = "line " + std::to_string(line_no) + ": expected \"iface: 16 counters\"";
-    }
-  }
-  return error;
+    if (!parse_line(line, &d)) return false;
+    out->push_back(d);
+    return true;
+  });
 }
 
 }  // namespace edgemon::collect
