@@ -156,10 +156,6 @@ void reopen() {
   s.file_bytes = size;
 }
 
-Level level() {
-  return sink().options.level;
-}
-
 bool enabled(Level l) {
   return static_cast<int>(l) >= static_cast<int>(sink().options.level);
 }

@@ -48,7 +48,6 @@ struct Options {
 bool configure(const Options& options, std::string* error);
 // Reopens the log file (SIGHUP), for external rotation tools.
 void reopen();
-Level level();
 bool enabled(Level level);
 
 void write(Level level, std::string_view event, std::initializer_list<Field> fields = {});

@@ -59,10 +59,6 @@ void notify_stopping() {
   notify("STOPPING=1");
 }
 
-void notify_status(const std::string& status) {
-  notify("STATUS=" + status);
-}
-
 Watchdog::Watchdog(uv_loop_t* loop) : timer_(loop) {
   // WATCHDOG_PID, when set, says which process the watchdog is meant for.
   uint64_t pid = env_number("WATCHDOG_PID");

@@ -12,7 +12,6 @@ namespace edgemon::systemd {
 void notify_ready(const std::string& status);
 void notify_reloading();
 void notify_stopping();
-void notify_status(const std::string& status);
 
 // Pings WATCHDOG=1 at half the WatchdogSec interval when systemd asked for
 // it (WATCHDOG_USEC); does nothing otherwise. The ping comes from a loop

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
-#include <limits>
 
 namespace edgemon::metrics {
 
@@ -36,19 +35,6 @@ void Histogram::write(MetricSink& sink, Labels labels) const {
     cumulative[i] = running;
   }
   sink.histogram(labels, bounds_, std::span(cumulative.data(), counts_.size()), sum_, count_);
-}
-
-double Histogram::quantile_upper_bound(double q) const {
-  if (count_ == 0) return 0;
-  auto rank = static_cast<uint64_t>(q * static_cast<double>(count_));
-  uint64_t running = 0;
-  for (size_t i = 0; i < counts_.size(); ++i) {
-    running += counts_[i];
-    if (running > rank || running == count_) {
-      return i < bounds_.size() ? bounds_[i] : std::numeric_limits<double>::infinity();
-    }
-  }
-  return std::numeric_limits<double>::infinity();
 }
 
 }  // namespace edgemon::metrics

@@ -21,8 +21,6 @@ class Histogram {
 
   uint64_t count() const { return count_; }
   double sum() const { return sum_; }
-  // Upper bound of the bucket holding quantile q (0..1); +Inf if in the last.
-  double quantile_upper_bound(double q) const;
 
  private:
   std::vector<double> bounds_;
