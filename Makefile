@@ -16,9 +16,10 @@ CTEST_ARGS   ?=
 
 # Debian packages: building, testing (real peers on loopback) and benchmarking.
 BUILD_PKGS = cmake g++ make pkg-config libuv1-dev libcjson-dev libyaml-dev \
-             libsqlite3-dev libcmocka-dev node-llhttp zlib1g-dev
+             libsqlite3-dev libcmocka-dev node-llhttp zlib1g-dev \
+             libcurl4-openssl-dev
 TEST_PKGS  = python3 curl prometheus prometheus-node-exporter clang libclang-rt-14-dev \
-             systemd valgrind influxdb influxdb-client
+             systemd valgrind influxdb influxdb-client sqlite3
 BENCH_PKGS = wrk hyperfine collectd-core libmicrohttpd12 libprotobuf-c1
 
 .PHONY: all deps deps-bench build run test bench fuzz install clean format etc

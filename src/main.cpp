@@ -1,12 +1,14 @@
-// edgemon command line: run | check | collect | config | version.
+// edgemon command line: run | check | collect | spool | config | version.
 #include <getopt.h>
 
 #include <cstdio>
 #include <cstring>
 #include <string>
 
+#include "app/collect_once.hpp"
 #include "app/config_source.hpp"
 #include "app/daemon.hpp"
+#include "app/spool_command.hpp"
 #include "build_info.hpp"
 #include "core/config_loader.hpp"
 
@@ -20,7 +22,8 @@ constexpr const char* kUsage =
     "Commands:\n"
     "  run       run the daemon (HTTP API, collection) until SIGTERM\n"
     "  check     validate a configuration file and report every error\n"
-    "  collect   run the collectors once and print Prometheus text (--once)\n"
+    "  collect   run the collectors once and print Prometheus text or line protocol\n"
+    "  spool     inspect and manage the spool: stats, list, show, dump, purge, dead letters\n"
     "  config    print the reference configuration: every key, default and meaning\n"
     "  version   print version and build information\n"
     "\n"
@@ -53,9 +56,44 @@ constexpr const char* kCheckUsage =
 
 constexpr const char* kCollectUsage =
     "usage: edgemon collect --once [-c FILE] [--set KEY=VALUE]...\n"
+    "                       [--format prometheus|lp] [--schema host|system_metrics|both]\n"
     "\n"
     "Runs every enabled collector once and prints the Prometheus exposition to\n"
-    "stdout. Exits 1 if a collector failed (its error goes to stderr).\n";
+    "stdout. Exits 1 if a collector failed (its error goes to stderr).\n"
+    "\n"
+    "  --format lp   print InfluxDB line protocol (ns timestamps) instead: the\n"
+    "                points an output would send, with device_id, host and tags\n"
+    "  --schema S    with --format lp: host (default), system_metrics (the original\n"
+    "                edge server's single point; needs two rounds for cpu, so\n"
+    "                --once has none) or both\n";
+
+// The options only `collect` takes.
+struct CollectFlags {
+  bool once = false;
+  edgemon::app::CollectOptions options;
+  bool schema_given = false;
+};
+
+bool parse_collect_flag(int opt, const char* arg, CollectFlags* flags) {
+  if (opt == 'o') {
+    flags->once = true;
+  } else if (opt == 'F') {
+    if (std::strcmp(arg, "prometheus") == 0) {
+      flags->options.format = edgemon::app::CollectFormat::kPrometheus;
+    } else if (std::strcmp(arg, "lp") == 0) {
+      flags->options.format = edgemon::app::CollectFormat::kLineProtocol;
+    } else {
+      std::fprintf(stderr, "edgemon: --format expects prometheus or lp, got '%s'\n", arg);
+      return false;
+    }
+  } else if (!edgemon::collect::parse_host_schema(arg, &flags->options.schema)) {
+    std::fprintf(stderr, "edgemon: --schema expects host, system_metrics or both, got '%s'\n", arg);
+    return false;
+  } else {
+    flags->schema_given = true;
+  }
+  return true;
+}
 
 bool add_set_flag(ConfigSource* source, const char* text) {
   const char* eq = std::strchr(text, '=');
@@ -69,13 +107,16 @@ bool add_set_flag(ConfigSource* source, const char* text) {
 
 // Parses the options shared by run, check and collect. Returns -1 to go on,
 // otherwise the exit code.
-int parse_options(int argc, char** argv, const char* usage, ConfigSource* source, bool* once) {
+int parse_options(int argc, char** argv, const char* usage, ConfigSource* source,
+                  CollectFlags* collect) {
   static const option kOptions[] = {{"config", required_argument, nullptr, 'c'},
                                     {"listen", required_argument, nullptr, 'l'},
                                     {"state-dir", required_argument, nullptr, 'S'},
                                     {"log-level", required_argument, nullptr, 'L'},
                                     {"set", required_argument, nullptr, 's'},
                                     {"once", no_argument, nullptr, 'o'},
+                                    {"format", required_argument, nullptr, 'F'},
+                                    {"schema", required_argument, nullptr, 'M'},
                                     {"help", no_argument, nullptr, 'h'},
                                     {nullptr, 0, nullptr, 0}};
   optind = 1;
@@ -98,11 +139,13 @@ int parse_options(int argc, char** argv, const char* usage, ConfigSource* source
         if (!add_set_flag(source, optarg)) return 2;
         break;
       case 'o':
-        if (once == nullptr) {
+      case 'F':
+      case 'M':
+        if (collect == nullptr) {
           std::fputs(usage, stderr);
           return 2;
         }
-        *once = true;
+        if (!parse_collect_flag(opt, optarg, collect)) return 2;
         break;
       case 'h':
         std::fputs(usage, stdout);
@@ -141,13 +184,17 @@ int cmd_check(int argc, char** argv) {
 
 int cmd_collect(int argc, char** argv) {
   ConfigSource source;
-  bool once = false;
-  if (int rc = parse_options(argc, argv, kCollectUsage, &source, &once); rc >= 0) return rc;
-  if (!once) {
+  CollectFlags flags;
+  if (int rc = parse_options(argc, argv, kCollectUsage, &source, &flags); rc >= 0) return rc;
+  if (!flags.once) {
     std::fputs("edgemon: collect needs --once (continuous collection is `edgemon run`)\n", stderr);
     return 2;
   }
-  return edgemon::app::collect_once(source);
+  if (flags.schema_given && flags.options.format != edgemon::app::CollectFormat::kLineProtocol) {
+    std::fputs("edgemon: --schema needs --format lp\n", stderr);
+    return 2;
+  }
+  return edgemon::app::collect_once(source, flags.options);
 }
 
 bool wants_help(int argc, char** argv) {
@@ -170,6 +217,7 @@ int main(int argc, char** argv) {
   if (command == "run") return cmd_run(sub_argc, sub_argv);
   if (command == "check") return cmd_check(sub_argc, sub_argv);
   if (command == "collect") return cmd_collect(sub_argc, sub_argv);
+  if (command == "spool") return edgemon::app::spool_command(sub_argc, sub_argv);
   if (command == "config" || command == "version") {
     if (wants_help(sub_argc, sub_argv)) {
       std::printf("usage: edgemon %s\n", command.c_str());

@@ -136,6 +136,8 @@ void StatusEndpoints::status(const http::Request&, http::Response& response) con
     cJSON_AddNumberToObject(c, "skipped", static_cast<double>(s.skipped));
     cJSON_AddItemToArray(collectors, c);
   }
+  for (const auto& write : sections_)
+    write(root.get());
   send_json(response, 200, root);
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <cjson/cJSON.h>
+
 #include "collect/scheduler.hpp"
 #include "http/server.hpp"
 
@@ -28,12 +30,18 @@ class StatusEndpoints {
   void status(const http::Request& request, http::Response& response) const;
   void index(const http::Request& request, http::Response& response) const;
 
+  // Adds a part of the /status document owned elsewhere (outputs, spool).
+  void add_section(std::function<void(cJSON* root)> write) {
+    sections_.push_back(std::move(write));
+  }
+
   // Why the daemon is unhealthy; empty when healthy. Exposed for tests.
   std::vector<std::string> problems(int64_t now_unix_ms) const;
 
  private:
   const DaemonInfo& info_;
   const collect::Scheduler& scheduler_;
+  std::vector<std::function<void(cJSON* root)>> sections_;
 };
 
 }  // namespace edgemon::api

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -10,13 +11,17 @@
 #include "api/status_endpoints.hpp"
 #include "app/identity.hpp"
 #include "build_info.hpp"
+#include "collect/host_points.hpp"
 #include "collect/scheduler.hpp"
 #include "core/log.hpp"
+#include "core/loop_close.hpp"
 #include "core/loop_lag.hpp"
 #include "core/signal_watcher.hpp"
 #include "core/systemd.hpp"
+#include "http/http_client.hpp"
 #include "http/server.hpp"
 #include "metrics/prometheus_text.hpp"
+#include "out/pipeline.hpp"
 
 namespace edgemon::app {
 namespace {
@@ -53,11 +58,17 @@ class Daemon {
         config_(std::move(config)),
         scheduler_(loop),
         lag_(loop),
+        http_client_(loop),
+        pipeline_(loop, http_client_),
         status_(info_, scheduler_),
-        metrics_(scheduler_,
-                 {{[this](metrics::MetricSink& sink) { server_->write_metrics(sink); }, nullptr},
-                  {[this](metrics::MetricSink& sink) { lag_.write_metrics(sink); },
-                   [this] { return lag_.histogram().count(); }}}) {}
+        metrics_(
+            scheduler_,
+            {{[this](metrics::MetricSink& sink) { server_->write_metrics(sink); }, nullptr},
+             {[this](metrics::MetricSink& sink) { lag_.write_metrics(sink); },
+              [this] { return lag_.histogram().count(); }},
+             {[this](metrics::MetricSink& sink) { pipeline_.write_metrics(sink); }, nullptr}}) {
+    status_.add_section([this](cJSON* root) { pipeline_.write_status(root); });
+  }
 
   // Returns the exit code to use if startup fails, 0 when running.
   int start() {
@@ -74,6 +85,10 @@ class Daemon {
       log::error("collectors_failed", {{"error", err}});
       return 1;
     }
+    host_points_.set_common_tags(
+        collect::host_common_tags(info_.device_id, info_.hostname, config_->tags));
+    scheduler_.set_round_listener([this] { publish_round(); });
+    pipeline_.start(*config_, info_.state_dir);
     register_routes();
     server_ = std::make_unique<http::Server>(loop_, config_->http, router_);
     if (std::string err = server_->listen(); !err.empty()) {
@@ -103,6 +118,14 @@ class Daemon {
   }
 
  private:
+  void publish_round() {
+    if (!pipeline_.enabled()) return;
+    host_points_buffer_.clear();
+    system_metrics_buffer_.clear();
+    host_points_.take(scheduler_, &host_points_buffer_, &system_metrics_buffer_);
+    pipeline_.publish(host_points_buffer_, system_metrics_buffer_);
+  }
+
   void register_routes() {
     using http::Group;
     router_.add("GET", "/metrics", Group::kRead,
@@ -128,16 +151,23 @@ class Daemon {
     systemd::notify_stopping();
     scheduler_.stop();
     lag_.stop();
-    // The server force-closes connections after limits.shutdown_timeout; the
-    // deadline here only guards against a shutdown that never reports back.
+    // The server force-closes connections after limits.shutdown_timeout and
+    // the outputs give up after outputs.stop_timeout; the deadline here only
+    // guards against a shutdown that never reports back.
+    int64_t longest = std::max(config_->http.limits.shutdown_timeout.count(),
+                               config_->outputs.stop_timeout.count());
     stop_deadline_ = std::make_unique<Timer>(loop_);
     stop_deadline_->unref();
-    stop_deadline_->start(
-        static_cast<uint64_t>(config_->http.limits.shutdown_timeout.count()) + 1000, 0, [this] {
-          log::warn("stop_deadline_passed");
-          uv_stop(loop_);
-        });
-    server_->shutdown([this] { watchdog_.reset(); });
+    stop_deadline_->start(static_cast<uint64_t>(longest) + 1000, 0, [this] {
+      log::warn("stop_deadline_passed");
+      uv_stop(loop_);
+    });
+    stopping_parts_ = 2;
+    auto part_done = [this] {
+      if (--stopping_parts_ == 0) watchdog_.reset();
+    };
+    pipeline_.stop(config_->outputs.stop_timeout, part_done);
+    server_->shutdown(part_done);
   }
 
   // Loads the configuration again from the same sources; applies it only if
@@ -169,6 +199,9 @@ class Daemon {
     server_->reconfigure(fresh->http);
     config_ = fresh;
     info_.device_id = resolve_device_id(*config_);
+    host_points_.set_common_tags(
+        collect::host_common_tags(info_.device_id, info_.hostname, config_->tags));
+    pipeline_.reconfigure(*config_);
     log::info("reloaded", {{"trigger", trigger}});
     systemd::notify_ready("serving on " + join(info_.listeners));
     return errors;
@@ -192,6 +225,11 @@ class Daemon {
   api::DaemonInfo info_;
   collect::Scheduler scheduler_;
   LoopLagMonitor lag_;
+  http::HttpClient http_client_;
+  out::Pipeline pipeline_;
+  collect::HostPoints host_points_;
+  std::vector<metrics::Point> host_points_buffer_;
+  std::vector<metrics::Point> system_metrics_buffer_;
   api::StatusEndpoints status_;
   api::MetricsEndpoint metrics_;
   http::Router router_;
@@ -200,34 +238,8 @@ class Daemon {
   std::unique_ptr<systemd::Watchdog> watchdog_;
   std::unique_ptr<Timer> stop_deadline_;
   bool stopping_ = false;
+  int stopping_parts_ = 0;
 };
-
-// Runs the loop until every handle has closed, but not forever: a statfs
-// stuck on a dead NFS server holds a thread-pool request that no close can
-// cancel, and that must not turn SIGTERM into a hang. Returns the number of
-// handles still open, which after an orderly shutdown is a bug.
-int close_loop(uv_loop_t* loop) {
-  uv_timer_t deadline;
-  uv_timer_init(loop, &deadline);
-  uv_timer_start(
-      &deadline, [](uv_timer_t* t) { uv_stop(t->loop); }, 2000, 0);
-  uv_unref(reinterpret_cast<uv_handle_t*>(&deadline));
-  uv_run(loop, UV_RUN_DEFAULT);
-  uv_close(reinterpret_cast<uv_handle_t*>(&deadline), nullptr);
-  uv_run(loop, UV_RUN_NOWAIT);
-  if (uv_loop_close(loop) == 0) return 0;
-  int leaked = 0;
-  uv_walk(
-      loop,
-      [](uv_handle_t* h, void* count) {
-        if (uv_is_closing(h)) return;
-        ++*static_cast<int*>(count);
-        log::error("handle_leaked", {{"type", uv_handle_type_name(uv_handle_get_type(h))}});
-      },
-      &leaked);
-  if (leaked == 0) log::warn("requests_abandoned", {{"reason", "thread-pool work still running"}});
-  return leaked;
-}
 
 }  // namespace
 
@@ -262,43 +274,6 @@ int run_daemon(const ConfigSource& source) {
   // close callbacks run.
   if (close_loop(&loop) > 0 && exit_code == 0) exit_code = 1;
   log::info("stopped", {{"exit_code", exit_code}});
-  return exit_code;
-}
-
-int collect_once(const ConfigSource& source) {
-  auto config = std::make_shared<config::Config>();
-  if (auto errors = source.load(config.get()); !errors.empty()) {
-    print_errors(errors);
-    return 2;
-  }
-  log::Options quiet = log_options(*config);
-  std::string ignored;
-  log::configure(quiet, &ignored);
-
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  int exit_code = 0;
-  {
-    collect::Scheduler scheduler(&loop);
-    if (std::string err = scheduler.configure(config); !err.empty()) {
-      std::fprintf(stderr, "%s\n", err.c_str());
-      exit_code = 2;
-    } else {
-      std::string out;
-      scheduler.run_once([&] {
-        scheduler.write_exposition(out);
-        std::fwrite(out.data(), 1, out.size(), stdout);
-        for (const auto& s : scheduler.statuses()) {
-          if (s.success) continue;
-          std::fprintf(stderr, "collector %s failed: %s\n", s.name.c_str(), s.error.c_str());
-          exit_code = 1;
-        }
-        uv_stop(&loop);
-      });
-      uv_run(&loop, UV_RUN_DEFAULT);
-    }
-  }
-  close_loop(&loop);
   return exit_code;
 }
 

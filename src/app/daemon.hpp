@@ -7,7 +7,4 @@ namespace edgemon::app {
 // Runs until SIGTERM/SIGINT; returns the process exit code.
 int run_daemon(const ConfigSource& source);
 
-// `edgemon collect --once`: one collection, Prometheus text on stdout.
-int collect_once(const ConfigSource& source);
-
 }  // namespace edgemon::app

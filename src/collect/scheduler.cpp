@@ -36,8 +36,9 @@ constexpr metrics::FamilyDesc kSkipped{
 struct Scheduler::Slot {
   std::unique_ptr<Collector> collector;
   bool in_flight = false;
-  uint64_t round = 0;  // the round its current/last gather belongs to
-  std::string text;    // Prometheus text of the last successful gather
+  uint64_t round = 0;      // the round its current/last gather belongs to
+  uint64_t completed = 0;  // Scheduler::completions_ when its last gather ended
+  std::string text;        // Prometheus text of the last successful gather
 };
 
 Scheduler::Scheduler(uv_loop_t* loop)
@@ -91,6 +92,23 @@ void Scheduler::run_once(std::function<void()> done) {
   tick();
 }
 
+void Scheduler::set_round_listener(std::function<void()> listener) {
+  round_listener_ = std::move(listener);
+}
+
+void Scheduler::round_complete() {
+  if (round_listener_) round_listener_();
+  if (round_done_) std::exchange(round_done_, nullptr)();
+}
+
+std::vector<CompletedCollector> Scheduler::completed_since(uint64_t after) const {
+  std::vector<CompletedCollector> out;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i]->completed > after) out.push_back({&statuses_[i], slots_[i]->collector.get()});
+  }
+  return out;
+}
+
 void Scheduler::tick() {
   // A round is every collector that is free to start now; round_done_ and
   // last_round_unix_ms_ follow it. A straggler from an earlier round still
@@ -105,7 +123,7 @@ void Scheduler::tick() {
     ++pending_in_round_;
   }
   if (pending_in_round_ == 0) {
-    if (round_done_) std::exchange(round_done_, nullptr)();
+    round_complete();
     return;
   }
   for (size_t i = 0; i < slots_.size(); ++i) {
@@ -157,15 +175,11 @@ void Scheduler::finish(size_t index, uint64_t started_ns, int64_t started_unix_m
     ++status.failures;
   }
   ++generation_;
+  slot.completed = ++completions_;
   if (slot.round == round_ && pending_in_round_ > 0 && --pending_in_round_ == 0) {
     last_round_unix_ms_ = unix_now_ms();
-    if (round_done_) std::exchange(round_done_, nullptr)();
+    round_complete();
   }
-}
-
-void Scheduler::write(metrics::MetricSink& sink) const {
-  for (const auto& slot : slots_)
-    slot->collector->write(sink);
 }
 
 void Scheduler::write_exposition(std::string& out) const {
@@ -173,11 +187,15 @@ void Scheduler::write_exposition(std::string& out) const {
     if (statuses_[i].success) out += slots_[i]->text;
   }
   metrics::PrometheusTextWriter writer(out);
+  write_health(writer, statuses_);
+}
+
+void Scheduler::write_health(metrics::MetricSink& sink, std::span<const CollectorStatus> statuses) {
   auto each = [&](const metrics::FamilyDesc& desc, auto value_of) {
-    writer.begin(desc);
-    for (const auto& s : statuses_) {
+    sink.begin(desc);
+    for (const auto& s : statuses) {
       if (s.runs == 0) continue;
-      writer.sample({{"collector", s.name}}, value_of(s));
+      sink.sample({{"collector", s.name}}, value_of(s));
     }
   };
   each(kSuccess, [](const CollectorStatus& s) { return s.success ? 1.0 : 0.0; });

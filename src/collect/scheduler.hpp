@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,13 @@ struct CollectorStatus {
   uint64_t skipped = 0;
 };
 
+// A collector whose gather completed (successfully or not), for the push
+// path, which renders points from the collector's current state on demand.
+struct CompletedCollector {
+  const CollectorStatus* status;
+  const Collector* collector;
+};
+
 class Scheduler {
  public:
   explicit Scheduler(uv_loop_t* loop);
@@ -47,14 +55,24 @@ class Scheduler {
   void stop();
   // One collection of every collector; `done` runs when all have reported.
   void run_once(std::function<void()> done);
+  // Called whenever a round completes (timer rounds and run_once's, before
+  // its `done`), so the push path can take what the round produced.
+  void set_round_listener(std::function<void()> listener);
 
   // Appends the Prometheus text of every collector's last gather plus the
   // per-collector health families (edgemon_collector_*).
   void write_exposition(std::string& out) const;
-  // Writes the same families into any sink (the line-protocol path).
-  void write(metrics::MetricSink& sink) const;
   // Increments whenever the output of write_exposition would change.
   uint64_t generation() const { return generation_; }
+  // Numbers completed gathers, counting on across reconfigures, so a reader
+  // that remembers the last number it saw takes each gather at most once.
+  uint64_t completions() const { return completions_; }
+  // Collectors whose last gather completed after completion number `after`,
+  // in collector name order.
+  std::vector<CompletedCollector> completed_since(uint64_t after) const;
+  // Writes the edgemon_collector_* families of `statuses` (those that have
+  // run at least once).
+  static void write_health(metrics::MetricSink& sink, std::span<const CollectorStatus> statuses);
 
   const std::vector<CollectorStatus>& statuses() const { return statuses_; }
   // Wall-clock time the last complete round of collection finished; 0 = never.
@@ -66,6 +84,7 @@ class Scheduler {
   void tick();
   void gather(size_t index);
   void finish(size_t index, uint64_t started_ns, int64_t started_unix_ms, const std::string& error);
+  void round_complete();
 
   uv_loop_t* loop_;
   Timer timer_;
@@ -76,10 +95,12 @@ class Scheduler {
   // reconfigure (or after the scheduler is gone) is recognised and ignored.
   std::shared_ptr<uint64_t> epoch_;
   uint64_t generation_ = 0;
+  uint64_t completions_ = 0;
   uint64_t round_ = 0;
   size_t pending_in_round_ = 0;
   int64_t last_round_unix_ms_ = 0;
   std::function<void()> round_done_;
+  std::function<void()> round_listener_;
 };
 
 }  // namespace edgemon::collect

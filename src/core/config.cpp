@@ -2,6 +2,8 @@
 // environment variables and flags), the reference-file printer, and the
 // checks that span several keys.
 #include <algorithm>
+#include <cctype>
+#include <initializer_list>
 
 #include "collect/collector.hpp"
 #include "core/config_assign.hpp"
@@ -26,6 +28,89 @@ std::string check_collector_name(std::string_view text) {
   return "no collector named '" + std::string(text) + "' (known: " + list + ")";
 }
 
+namespace {
+
+bool one_of(std::string_view text, std::initializer_list<std::string_view> allowed) {
+  return std::find(allowed.begin(), allowed.end(), text) != allowed.end();
+}
+
+bool only_chars(std::string_view text, std::string_view extra) {
+  return std::all_of(text.begin(), text.end(), [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || extra.find(c) != std::string_view::npos;
+  });
+}
+
+}  // namespace
+
+std::string check_tag_name(std::string_view text) {
+  std::string got = " (got '" + std::string(text) + "')";
+  if (text.empty()) return "tag names must not be empty";
+  if (!only_chars(text, "_.-")) return "tag names may only use A-Z, a-z, 0-9, _, . and -" + got;
+  if (text.front() == '_') return "tag names starting with _ are reserved by InfluxDB" + got;
+  if (one_of(text, {"device_id", "host", "time"})) {
+    return "'" + std::string(text) + "' is set by edgemon itself and cannot be a tag here";
+  }
+  return "";
+}
+
+std::string check_tag_value(std::string_view text) {
+  if (text.empty()) return "tag values must not be empty (InfluxDB drops empty tags)";
+  if (text.find_first_of("\r\n") != std::string_view::npos) {
+    return "tag values must not contain line breaks";
+  }
+  if (text.size() > 256) {
+    return "tag values are at most 256 bytes (got " + std::to_string(text.size()) + ")";
+  }
+  return "";
+}
+
+std::string check_spool_sync(std::string_view text) {
+  if (one_of(text, {"normal", "full"})) return "";
+  return "expected normal or full (got '" + std::string(text) + "')";
+}
+
+// Empty passes the output checks: validate() reports a missing required key
+// by name, and the commented example in the reference file stays loadable.
+std::string check_output_name(std::string_view text) {
+  if (text.size() <= 64 && only_chars(text, "_-") &&
+      std::none_of(text.begin(), text.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    return "";
+  }
+  return "expected 1 to 64 of a-z, 0-9, _ and - (got '" + std::string(text) + "')";
+}
+
+std::string check_output_url(std::string_view text) {
+  if (text.empty()) return "";
+  std::string_view rest = text;
+  if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else {
+    return "expected an http:// or https:// URL such as http://127.0.0.1:8086 (got '" +
+           std::string(text) + "')";
+  }
+  if (rest.empty() || rest.front() == '/' || rest.front() == ':') return "the URL has no host";
+  if (text.find_first_of("?#") != std::string_view::npos) {
+    return "the URL must not have a query string or fragment; database, org and bucket are keys "
+           "of their own";
+  }
+  if (text.find_first_of(" \t\r\n") != std::string_view::npos) {
+    return "the URL must not contain spaces or line breaks";
+  }
+  return "";
+}
+
+std::string check_precision(std::string_view text) {
+  if (one_of(text, {"ns", "us", "ms", "s"})) return "";
+  return "expected ns, us, ms or s (got '" + std::string(text) + "')";
+}
+
+std::string check_output_schema(std::string_view text) {
+  if (one_of(text, {"host", "system_metrics", "both"})) return "";
+  return "expected host, system_metrics or both (got '" + std::string(text) + "')";
+}
+
 std::string ConfigError::to_string() const {
   std::string out;
   if (!file.empty()) {
@@ -43,13 +128,12 @@ namespace {
 // Walks the declarations to one dotted key and assigns text to it.
 class KeySetter {
  public:
-  KeySetter(std::string_view path, std::string_view text, bool append)
-      : path_(path), text_(text), append_(append) {}
+  // `prefix` is the path already walked, for messages.
+  KeySetter(std::string_view path, std::string_view text, bool append, std::string prefix = "")
+      : path_(path), text_(text), append_(append), prefix_(std::move(prefix)) {}
 
-  template <typename T, typename Constraint>
-  requires(!std::is_same_v<T, std::vector<std::string>>) void field(std::string_view name, T& value,
-                                                                    std::string_view,
-                                                                    Constraint constraint) {
+  template <detail::ScalarKey T, typename Constraint>
+  void field(std::string_view name, T& value, std::string_view, Constraint constraint) {
     if (!matches(name)) return;
     found_ = true;
     error_ = detail::assign(text_, value, constraint);
@@ -76,13 +160,82 @@ class KeySetter {
     value = std::move(items);
   }
 
-  template <typename S>
-  void section(std::string_view name, S& value, std::string_view) {
-    if (path_.size() <= name.size() || path_.substr(0, name.size()) != name ||
-        path_[name.size()] != '.') {
+  // "name=value,name2=value2" sets the whole map (or adds to it when
+  // appending); "tags.name" sets one entry.
+  void field(std::string_view name, StringMap& value, std::string_view, StringCheck check_name) {
+    if (std::string_view entry = below(name); !entry.empty()) {
+      found_ = true;
+      error_ = detail::assign_entry(entry, text_, value, check_name);
       return;
     }
-    KeySetter child(path_.substr(name.size() + 1), text_, append_);
+    if (!matches(name)) return;
+    found_ = true;
+    StringMap entries = append_ ? value : StringMap{};
+    std::string_view rest = text_;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view pair = trim(rest.substr(0, comma));
+      if (!pair.empty()) {
+        size_t equals = pair.find('=');
+        if (equals == std::string_view::npos) {
+          error_ =
+              "expected NAME=VALUE pairs separated by commas (got '" + std::string(pair) + "')";
+          return;
+        }
+        std::string err = detail::assign_entry(trim(pair.substr(0, equals)),
+                                               trim(pair.substr(equals + 1)), entries, check_name);
+        if (!err.empty()) {
+          error_ = err;
+          return;
+        }
+      }
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    value = std::move(entries);
+  }
+
+  // Items are addressed as "name.INDEX.key"; INDEX equal to the list's size
+  // adds a default item, so flags alone can describe a whole list.
+  template <typename S>
+  void list(std::string_view name, std::vector<S>& items, std::string_view) {
+    std::string_view rest = below(name);
+    if (rest.empty()) {
+      if (!matches(name)) return;
+      found_ = true;
+      error_ = "set the keys of one item instead, as " + prefix_ + std::string(name) + ".INDEX.KEY";
+      return;
+    }
+    found_ = true;
+    size_t dot = rest.find('.');
+    std::string_view index_text = rest.substr(0, dot);
+    int64_t index = -1;
+    if (dot == std::string_view::npos || parse_int(index_text, &index) != "" || index < 0 ||
+        index_text.find_first_not_of("0123456789") != std::string_view::npos) {
+      error_ = "expected " + prefix_ + std::string(name) + ".INDEX.KEY with INDEX counting from 0";
+      return;
+    }
+    auto i = static_cast<size_t>(index);
+    if (i > items.size()) {
+      error_ = "item " + std::to_string(i) + " does not exist; the list has " +
+               std::to_string(items.size()) + " (use index " + std::to_string(items.size()) +
+               " to add one)";
+      return;
+    }
+    bool added = i == items.size();
+    if (added) items.emplace_back();
+    KeySetter child(rest.substr(dot + 1), text_, append_,
+                    prefix_ + std::string(name) + "." + std::to_string(i) + ".");
+    items[i].visit(child);
+    error_ = child.found_ ? child.error_ : "no such key";
+    if (added && !error_.empty()) items.pop_back();
+  }
+
+  template <typename S>
+  void section(std::string_view name, S& value, std::string_view) {
+    std::string_view rest = below(name);
+    if (rest.empty()) return;
+    KeySetter child(rest, text_, append_, prefix_ + std::string(name) + ".");
     value.visit(child);
     found_ = found_ || child.found_;
     if (!child.error_.empty()) error_ = child.error_;
@@ -94,9 +247,19 @@ class KeySetter {
  private:
   bool matches(std::string_view name) const { return path_ == name; }
 
+  // What follows "name." in the path, or "" when the path is not below name.
+  std::string_view below(std::string_view name) const {
+    if (path_.size() <= name.size() + 1 || path_.substr(0, name.size()) != name ||
+        path_[name.size()] != '.') {
+      return {};
+    }
+    return path_.substr(name.size() + 1);
+  }
+
   std::string_view path_;
   std::string_view text_;
   bool append_;
+  std::string prefix_;
   bool found_ = false;
   std::string error_;
 };
@@ -104,7 +267,9 @@ class KeySetter {
 // Prints every key with its help, constraint and default value.
 class ReferenceWriter {
  public:
-  explicit ReferenceWriter(std::string& out, int depth = 0) : out_(out), depth_(depth) {}
+  // `margin` is the width of what the caller will put before every line.
+  explicit ReferenceWriter(std::string& out, int depth = 0, int margin = 0)
+      : out_(out), depth_(depth), margin_(margin) {}
 
   template <typename T, typename Constraint>
   void field(std::string_view name, const T& value, std::string_view help, Constraint c) {
@@ -122,8 +287,39 @@ class ReferenceWriter {
     indent();
     out_ += name;
     out_ += ":\n";
-    ReferenceWriter child(out_, depth_ + 1);
+    ReferenceWriter child(out_, depth_ + 1, margin_);
     value.visit(child);
+  }
+
+  // Lists of sections are empty by default. The file shows `name: []`, which
+  // loads as the default, and then one commented-out item with every key, so
+  // each key is still documented where an operator would write it.
+  template <typename S>
+  void list(std::string_view name, const std::vector<S>&, std::string_view help) {
+    comment(help, "Each item takes the keys of the commented-out example below.");
+    indent();
+    out_ += name;
+    out_ += ": []\n";
+    std::string example;
+    S item{};
+    ReferenceWriter child(example, 0, margin_ + depth_ * 2 + 5);
+    item.visit(child);
+    bool first = true;
+    std::string_view rest = example;
+    while (!rest.empty()) {
+      size_t end = rest.find('\n');
+      std::string_view line = rest.substr(0, end);
+      indent();
+      out_ += "#";
+      if (!line.empty()) {
+        out_ += first ? "  - " : "    ";
+        out_ += line;
+        first = false;
+      }
+      out_ += "\n";
+      if (end == std::string_view::npos) break;
+      rest.remove_prefix(end + 1);
+    }
   }
 
  private:
@@ -137,7 +333,7 @@ class ReferenceWriter {
     }
     std::string text(help);
     if (!extra.empty()) text += " " + extra;
-    size_t width = 78 - static_cast<size_t>(depth_) * 2;
+    size_t width = 78 - static_cast<size_t>(depth_ * 2 + margin_);
     std::string_view rest = text;
     while (!rest.empty()) {
       size_t take = rest.size();
@@ -157,6 +353,7 @@ class ReferenceWriter {
 
   std::string& out_;
   int depth_;
+  int margin_;
 };
 
 }  // namespace
@@ -172,6 +369,8 @@ const std::vector<EnvironmentOverride>& environment_overrides() {
   static const std::vector<EnvironmentOverride> kOverrides = {
       {"EDGEMON_DEVICE_ID", "device_id", false},
       {"EDGEMON_STATE_DIR", "state_dir", false},
+      {"EDGEMON_TAGS", "tags", true},
+      {"EDGEMON_SPOOL_PATH", "spool.path", false},
       {"EDGEMON_LOG_LEVEL", "log.level", false},
       {"EDGEMON_LOG_FILE", "log.file", false},
       {"EDGEMON_LISTEN", "http.listen", false},
@@ -196,8 +395,88 @@ Errors apply_environment(Config* config, const char* (*getenv_fn)(const char*)) 
   return errors;
 }
 
+namespace {
+
+void validate_output(const InfluxOutputConfig& o, const std::string& path, Errors& errors) {
+  auto add = [&](const char* key, std::string message) {
+    errors.push_back({"", 0, 0, path + "." + key, std::move(message)});
+  };
+  auto check = [&](const char* key, std::string_view value, StringCheck fn) {
+    if (std::string err = fn(value); !err.empty()) add(key, err);
+  };
+  if (o.name.empty()) {
+    add("name", "is required: a unique name such as 'local' or 'cloud'");
+  } else {
+    check("name", o.name, check_output_name);
+  }
+  if (o.url.empty()) {
+    add("url", "is required, e.g. http://127.0.0.1:8086");
+  } else {
+    check("url", o.url, check_output_url);
+  }
+  check("precision", o.precision, check_precision);
+  check("schema", o.schema, check_output_schema);
+  if (o.version == 1) {
+    if (o.database.empty()) add("database", "is required when version is 1");
+    if (!o.org.empty()) add("org", "is only used with version 2 (use database)");
+    if (!o.bucket.empty()) add("bucket", "is only used with version 2 (use database)");
+  } else if (o.version == 2) {
+    if (o.org.empty()) add("org", "is required when version is 2");
+    if (o.bucket.empty()) add("bucket", "is required when version is 2");
+    if (!o.database.empty()) add("database", "is only used with version 1 (use bucket)");
+    if (!o.retention_policy.empty()) {
+      add("retention_policy", "is only used with version 1 (a bucket has its own retention)");
+    }
+    if (!o.username.empty())
+      add("username", "is only used with version 1; version 2 takes a token");
+  } else {
+    add("version", "must be 1 or 2 (got " + std::to_string(o.version) + ")");
+  }
+  if (!o.token.empty() && !o.username.empty()) {
+    add("username", "set either token or username/password, not both");
+  }
+  if (!o.password.empty() && o.username.empty()) add("password", "needs a username");
+  if (o.retry_initial > o.retry_max) {
+    add("retry_initial", "is longer than retry_max (" + format_duration(o.retry_max) + ")");
+  }
+  if (o.max_age.count() != 0 && o.max_age < std::chrono::minutes(1)) {
+    add("max_age", "must be 0 (no limit) or at least 1m (got " + format_duration(o.max_age) + ")");
+  }
+}
+
+void validate_outputs(const OutputsSection& outputs, Errors& errors) {
+  for (size_t i = 0; i < outputs.influxdb.size(); ++i) {
+    const InfluxOutputConfig& o = outputs.influxdb[i];
+    std::string path = "outputs.influxdb[" + std::to_string(i) + "]";
+    validate_output(o, path, errors);
+    for (size_t j = 0; j < i; ++j) {
+      if (!o.name.empty() && outputs.influxdb[j].name == o.name) {
+        errors.push_back({"", 0, 0, path + ".name",
+                          "'" + o.name + "' is already the name of outputs.influxdb[" +
+                              std::to_string(j) + "]; each output needs its own"});
+        break;
+      }
+    }
+  }
+}
+
+void validate_tags(const StringMap& tags, Errors& errors) {
+  for (const auto& [name, value] : tags) {
+    std::string err = check_tag_name(name);
+    if (err.empty()) err = check_tag_value(value);
+    if (!err.empty()) errors.push_back({"", 0, 0, "tags." + name, err});
+  }
+}
+
+}  // namespace
+
 Errors validate(const Config& config) {
   Errors errors;
+  validate_tags(config.tags, errors);
+  if (std::string err = check_spool_sync(config.spool.sync); !err.empty()) {
+    errors.push_back({"", 0, 0, "spool.sync", err});
+  }
+  validate_outputs(config.outputs, errors);
   if (config.http.listen.empty()) {
     errors.push_back({"", 0, 0, "http.listen", "at least one listen address is needed"});
   }
@@ -231,10 +510,11 @@ std::string render_reference_yaml() {
       "# override both:\n";
   for (const auto& o : environment_overrides()) {
     out += "#   " + std::string(o.variable) + " -> " + o.key +
-           (o.append ? " (adds to the list)" : "") + "\n";
+           (o.append ? " (adds to the file's entries)" : "") + "\n";
   }
   out +=
-      "# (lists in environment variables are comma-separated).\n"
+      "# Lists in environment variables are comma-separated, tags are\n"
+      "# NAME=VALUE pairs: EDGEMON_TAGS=location=lab,zone=a.\n"
       "#\n"
       "# This file is generated by `edgemon config` from the daemon's own key\n"
       "# table; a test keeps the two identical.\n";

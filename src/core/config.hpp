@@ -17,6 +17,13 @@ using namespace std::chrono_literals;
 
 std::string check_log_level(std::string_view text);
 std::string check_collector_name(std::string_view text);
+std::string check_tag_name(std::string_view text);
+std::string check_tag_value(std::string_view text);
+std::string check_spool_sync(std::string_view text);
+std::string check_output_name(std::string_view text);
+std::string check_output_url(std::string_view text);
+std::string check_precision(std::string_view text);
+std::string check_output_schema(std::string_view text);
 
 struct LogSection {
   std::string level = "info";
@@ -198,9 +205,164 @@ struct CollectSection {
   }
 };
 
+struct SpoolSection {
+  std::string path;
+  std::string sync = "normal";
+  Duration commit_interval = 1s;
+  Duration reclaim_interval = 60s;
+
+  template <class V>
+  void visit(V& v) {
+    v.field("path", path,
+            "The spool file (SQLite). Points wait here for every output until it accepts them. "
+            "Empty: spool.db in the state directory.",
+            nullptr);
+    v.field("sync", sync,
+            "normal: nothing committed is lost if the daemon crashes or is killed, but the last "
+            "seconds may be lost on power loss. full: committed points also survive power loss, "
+            "at the cost of one fsync per commit (more wear on an SD card).",
+            check_spool_sync);
+    v.field("commit_interval", commit_interval,
+            "Points produced within this window are written to the spool in one transaction.",
+            IntRange{100, 60000});
+    v.field("reclaim_interval", reclaim_interval,
+            "How often free pages left by sent batches are returned to the file system.",
+            IntRange{1000, 86400000});
+  }
+};
+
+struct InfluxOutputConfig {
+  std::string name;
+  std::string url;
+  int64_t version = 1;
+  std::string database;
+  std::string retention_policy;
+  std::string org;
+  std::string bucket;
+  std::string token;
+  std::string username;
+  std::string password;
+  std::string precision = "ms";
+  std::string schema = "host";
+  int64_t batch_size = 5000;
+  Duration flush_interval = 10s;
+  Duration timeout = 10s;
+  bool gzip = true;
+  ByteSize max_bytes{256 * 1024 * 1024};
+  Duration max_age = 7 * 24h;
+  int64_t replay_rate = 50000;
+  Duration retry_initial = 1s;
+  Duration retry_max = 5min;
+  std::string tls_ca_file;
+  bool tls_skip_verify = false;
+
+  template <class V>
+  void visit(V& v) {
+    visit_target(v);
+    visit_sending(v);
+    visit_spool(v);
+  }
+
+ private:
+  template <class V>
+  void visit_target(V& v) {
+    v.field("name", name,
+            "Unique name of this output, used in logs, /status, /metrics and `edgemon spool "
+            "--output`. Required; 1 to 64 of a-z, 0-9, _ and -. Renaming it starts a new queue.",
+            check_output_name);
+    v.field("url", url,
+            "Base URL of the InfluxDB server, e.g. http://127.0.0.1:8086 or "
+            "https://influx.example.com:8086. Required; no query string.",
+            check_output_url);
+    v.field("version", version,
+            "InfluxDB API: 1 writes to /write (database, retention_policy), 2 writes to "
+            "/api/v2/write (org, bucket).",
+            IntRange{1, 2});
+    v.field("database", database, "Version 1: the database written to. Required for version 1.",
+            nullptr);
+    v.field("retention_policy", retention_policy,
+            "Version 1: the retention policy written to. Empty: the database's default.", nullptr);
+    v.field("org", org, "Version 2: the organization. Required for version 2.", nullptr);
+    v.field("bucket", bucket, "Version 2: the bucket written to. Required for version 2.", nullptr);
+    v.field("token", token,
+            "API token, sent as `Authorization: Token TOKEN`. InfluxDB 2 needs one; InfluxDB 1.8 "
+            "also accepts USER:PASSWORD here. Not together with username.",
+            nullptr);
+    v.field("username", username, "Version 1: user for HTTP Basic authentication.", nullptr);
+    v.field("password", password, "Version 1: password for HTTP Basic authentication.", nullptr);
+    v.field("tls_ca_file", tls_ca_file,
+            "PEM file of the CA that signed the server's certificate. Empty: the system's CAs.",
+            nullptr);
+    v.field("tls_skip_verify", tls_skip_verify,
+            "Accept any server certificate (for testing only: anyone on the path can read and "
+            "change the data).",
+            nullptr);
+  }
+
+  template <class V>
+  void visit_sending(V& v) {
+    v.field("precision", precision,
+            "Timestamp precision sent: ns, us, ms or s. Coarser is smaller on the wire; points of "
+            "one series closer together than this overwrite each other.",
+            check_precision);
+    v.field("schema", schema,
+            "What is written. host: one measurement per collector, as documented in the README. "
+            "system_metrics: one system_metrics point per collection, as the original edge "
+            "server wrote. both: the two together.",
+            check_output_schema);
+    v.field("batch_size", batch_size, "Points per write request.", IntRange{1, 1000000});
+    v.field("flush_interval", flush_interval,
+            "Send when the oldest queued point is this old, even if batch_size is not reached.",
+            IntRange{100, 3600000});
+    v.field("timeout", timeout, "Time one write request may take; then it is retried.",
+            IntRange{100, 600000});
+    v.field("gzip", gzip, "Compress request bodies (Content-Encoding: gzip).", nullptr);
+    v.field("replay_rate", replay_rate,
+            "Points per second sent while draining a backlog after an outage, so the server "
+            "is not flooded; 0 is unlimited. Fresh points keep being spooled meanwhile.",
+            IntRange{0, 100000000});
+    v.field("retry_initial", retry_initial,
+            "Wait before the first retry of a failed write; it doubles (with jitter) on each "
+            "further failure. A server's Retry-After is honoured.",
+            IntRange{100, 600000});
+    v.field("retry_max", retry_max, "Longest wait between retries.", IntRange{100, 86400000});
+  }
+
+  template <class V>
+  void visit_spool(V& v) {
+    v.field("max_bytes", max_bytes,
+            "Spool space this output may use. Beyond it the oldest batches are dropped, counted "
+            "and logged.",
+            IntRange{64 * 1024, int64_t{1} << 40});
+    v.field("max_age", max_age,
+            "Batches older than this are dropped, counted and logged; 0 is no limit, else at "
+            "least 1m.",
+            IntRange{0, 3650LL * 86400000});
+  }
+};
+
+struct OutputsSection {
+  Duration stop_timeout = 5s;
+  std::vector<InfluxOutputConfig> influxdb;
+
+  template <class V>
+  void visit(V& v) {
+    v.field("stop_timeout", stop_timeout,
+            "On SIGTERM, time given to outputs to send what they can; the rest stays in the "
+            "spool and is sent after the next start.",
+            IntRange{0, 600000});
+    v.list("influxdb", influxdb,
+           "InfluxDB servers to send points to. Several may run at once; each has its own queue "
+           "in the spool, so one being down does not hold back the others.");
+  }
+};
+
 struct Config {
   std::string device_id;
   std::string state_dir;
+  StringMap tags;
+  SpoolSection spool;
+  OutputsSection outputs;
   LogSection log;
   HttpSection http;
   CollectSection collect;
@@ -214,6 +376,13 @@ struct Config {
             "Directory for local state. Empty: $STATE_DIRECTORY (systemd), /var/lib/edgemon as "
             "root, else $XDG_STATE_HOME/edgemon or ~/.local/state/edgemon.",
             nullptr);
+    v.field("tags", tags,
+            "Tags added to every point sent to outputs, e.g. {location: lab, zone: a, "
+            "device_type: gateway}. device_id and host are always added.",
+            check_tag_name);
+    v.section("spool", spool,
+              "The on-disk queue that keeps points until every output has accepted them.");
+    v.section("outputs", outputs, "Where points are sent.");
     v.section("log", log, "Logging.");
     v.section("http", http, "The HTTP API.");
     v.section("collect", collect, "Host metric collection.");

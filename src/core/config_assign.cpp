@@ -73,10 +73,22 @@ std::string assign_item(std::string_view text, std::vector<std::string>& out, St
   return "";
 }
 
+std::string assign_entry(std::string_view name, std::string_view value, StringMap& out,
+                         StringCheck check_name) {
+  if (check_name != nullptr) {
+    if (std::string err = check_name(name); !err.empty()) return err;
+  }
+  out.insert_or_assign(std::string(name), std::string(value));
+  return "";
+}
+
 std::string describe(const std::string&, StringCheck) {
   return "";
 }
 std::string describe(const std::vector<std::string>&, StringCheck) {
+  return "";
+}
+std::string describe(const StringMap&, StringCheck) {
   return "";
 }
 std::string describe(int64_t, IntRange r) {
@@ -98,7 +110,10 @@ std::string describe(bool, std::nullptr_t) {
 }
 
 std::string to_yaml(const std::string& value) {
-  bool plain = !value.empty();
+  // A plain null-like word would load back as "no value", and a leading '-'
+  // can start a list item, so both are quoted.
+  bool plain = !value.empty() && value.front() != '-' && value != "null" && value != "Null" &&
+               value != "NULL";
   for (char c : value) {
     bool safe =
         std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '/' || c == '-';
@@ -121,6 +136,16 @@ std::string to_yaml(const std::vector<std::string>& value) {
     out += to_yaml(value[i]);
   }
   out += "]";
+  return out;
+}
+
+std::string to_yaml(const StringMap& value) {
+  std::string out = "{";
+  for (const auto& [name, text] : value) {
+    if (out.size() > 1) out += ", ";
+    out += to_yaml(name) + ": " + to_yaml(text);
+  }
+  out += "}";
   return out;
 }
 

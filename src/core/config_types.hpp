@@ -4,6 +4,7 @@
 // so "15s" means the same thing wherever an operator writes it.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,9 @@ struct DoubleRange {
   double min;
   double max;
 };
+
+// A key holding name → value pairs, such as the tags added to every point.
+using StringMap = std::map<std::string, std::string>;
 
 // Returns "" when `value` is acceptable, else what is wrong with it.
 using StringCheck = std::string (*)(std::string_view value);

@@ -68,10 +68,8 @@ class YamlReader {
     }
   }
 
-  template <typename T, typename Constraint>
-  requires(!std::is_same_v<T, std::vector<std::string>>) void field(std::string_view name, T& value,
-                                                                    std::string_view,
-                                                                    Constraint constraint) {
+  template <detail::ScalarKey T, typename Constraint>
+  void field(std::string_view name, T& value, std::string_view, Constraint constraint) {
     known_.push_back(name);
     yaml_node_t* node = find(name);
     if (node == nullptr || is_null(node)) return;
@@ -117,6 +115,81 @@ class YamlReader {
       return;
     }
     value = std::move(items);
+  }
+
+  // A mapping of names to values. It replaces the default as a whole, like a
+  // list does, so a file can say exactly which entries exist.
+  void field(std::string_view name, StringMap& value, std::string_view, StringCheck check_name) {
+    known_.push_back(name);
+    yaml_node_t* node = find(name);
+    if (node == nullptr) return;
+    if (is_null(node)) {
+      value.clear();
+      return;
+    }
+    if (node->type != YAML_MAPPING_NODE) {
+      error(node, name,
+            std::string("expected a mapping of names to values, got ") + kind_name(node));
+      return;
+    }
+    StringMap entries;
+    for (yaml_node_pair_t* p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
+         ++p) {
+      yaml_node_t* key = yaml_document_get_node(doc_, p->key);
+      yaml_node_t* item = yaml_document_get_node(doc_, p->value);
+      if (key->type != YAML_SCALAR_NODE) {
+        error(key, name, "keys must be plain names");
+        continue;
+      }
+      std::string entry = std::string(name) + "." + std::string(scalar_text(key));
+      if (entries.count(std::string(scalar_text(key))) > 0) {
+        error(key, entry, "duplicate key");
+        continue;
+      }
+      if (item->type != YAML_SCALAR_NODE) {
+        error(item, entry, std::string("expected a value, got ") + kind_name(item));
+        continue;
+      }
+      std::string_view text = is_null(item) ? std::string_view() : scalar_text(item);
+      if (std::string err = detail::assign_entry(scalar_text(key), text, entries, check_name);
+          !err.empty()) {
+        error(key, name, err);
+      }
+    }
+    value = std::move(entries);
+  }
+
+  // A list of sections: each item is a mapping read into a default S, so an
+  // item only names the keys it changes.
+  template <typename S>
+  void list(std::string_view name, std::vector<S>& items, std::string_view) {
+    known_.push_back(name);
+    yaml_node_t* node = find(name);
+    if (node == nullptr) return;
+    if (is_null(node)) {
+      items.clear();
+      return;
+    }
+    if (node->type != YAML_SEQUENCE_NODE) {
+      error(node, name, std::string("expected a list of mappings, got ") + kind_name(node));
+      return;
+    }
+    std::vector<S> read;
+    size_t index = 0;
+    for (yaml_node_item_t* it = node->data.sequence.items.start; it < node->data.sequence.items.top;
+         ++it, ++index) {
+      yaml_node_t* item = yaml_document_get_node(doc_, *it);
+      std::string path = std::string(name) + "[" + std::to_string(index) + "]";
+      if (item->type != YAML_MAPPING_NODE) {
+        error(item, path, std::string("list items must be mappings, got ") + kind_name(item));
+        continue;
+      }
+      S& value = read.emplace_back();
+      YamlReader child(doc_, item, prefix_ + path + ".", file_, errors_);
+      value.visit(child);
+      child.finish();
+    }
+    items = std::move(read);
   }
 
   template <typename S>

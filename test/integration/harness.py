@@ -252,8 +252,10 @@ class Daemon:
     """
 
     def __init__(self, sets=(), config_path=None, listen=("127.0.0.1:0",), args=(),
-                 env=None, log_level="info", ready_timeout=10.0):
+                 env=None, log_level="info", ready_timeout=10.0, state_dir=None):
         self.sets = list(sets)
+        # Given: reused across restarts (the spool lives there); else a new temp dir.
+        self.state_dir = state_dir
         self.config_path = config_path
         self.listen_args = list(listen)
         self.extra_args = list(args)
@@ -277,7 +279,8 @@ class Daemon:
         return cmd + self.extra_args
 
     def start(self):
-        self.state_dir = make_tmpdir("edgemon-state-")
+        if self.state_dir is None:
+            self.state_dir = make_tmpdir("edgemon-state-")
         # A stray NOTIFY_SOCKET from the environment must not receive our
         # notifications; tests that want them pass it explicitly.
         env = {"NOTIFY_SOCKET": None, "WATCHDOG_USEC": None, "WATCHDOG_PID": None}

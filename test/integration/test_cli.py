@@ -2,18 +2,22 @@
 against the fixture host tree (golden file), `config`, `version`, `--help`.
 
 `python3 test_cli.py --update-golden` rewrites golden/collect_once_fixture.prom
-from the current binary (review the diff before committing it).
+and golden/collect_once_fixture.lp from the current binary (review the diff
+before committing it).
 """
 
 import difflib
 import os
 import re
+import socket
 import sys
+import time
 
 import harness
 from harness import check, make_tmpdir, run_cli, write_file
 
 GOLDEN = os.path.join(harness.HERE, "golden", "collect_once_fixture.prom")
+GOLDEN_LP = os.path.join(harness.HERE, "golden", "collect_once_fixture.lp")
 FIXTURE_HOST = os.path.join(harness.SOURCE_DIR, "test", "fixtures", "host")
 # Collectors whose output depends on the machine running the test or on the
 # clock, not on the fixture tree.
@@ -216,20 +220,87 @@ def test_collect_once_golden():
         check(must in families, f"collect --once output lacks {must}")
     bad = [s for s in families["edgemon_collector_success"].samples if s[2] != 1]
     check(not bad, f"collectors failed on the fixture tree: {bad}")
-    got = normalise(r.stdout)
+    compare_golden(GOLDEN, normalise(r.stdout))
+
+
+def compare_golden(path, got):
     if UPDATE_GOLDEN:
-        os.makedirs(os.path.dirname(GOLDEN), exist_ok=True)
-        write_file(GOLDEN, got)
-        print(f"wrote {GOLDEN} ({len(got.splitlines())} lines)")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write_file(path, got)
+        print(f"wrote {path} ({len(got.splitlines())} lines)")
         return
-    check(os.path.exists(GOLDEN), f"{GOLDEN} is missing; run test_cli.py --update-golden")
-    with open(GOLDEN, encoding="utf-8") as f:
+    check(os.path.exists(path), f"{path} is missing; run test_cli.py --update-golden")
+    with open(path, encoding="utf-8") as f:
         want = f.read()
     if got != want:
         diff = "".join(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
                                             "golden", "collect --once", n=0))
-        raise AssertionError(f"collect --once differs from the golden file "
+        raise AssertionError(f"collect --once differs from {os.path.basename(path)} "
                              f"(rerun with --update-golden if intended):\n{diff[:4000]}")
+
+
+def normalise_lp(text, started_ns, ended_ns):
+    """Makes the clock- and machine-dependent parts of line protocol fixed,
+    after checking them: every timestamp is a gather start within the run,
+    every point carries this machine's host name. collect --once prints no
+    test-only output; the golden keeps everything else byte for byte."""
+    host = socket.gethostname()
+    out = []
+    for line in text.splitlines():
+        m = re.fullmatch(r"(.* )(\d+)", line)
+        check(m, f"line protocol line without a timestamp: {line!r}")
+        check(started_ns <= int(m.group(2)) <= ended_ns,
+              f"timestamp {m.group(2)} outside the run [{started_ns}, {ended_ns}]: {line!r}")
+        body = m.group(1)
+        check(f",host={host}," in body or f",host={host} " in body,
+              f"point without host={host}: {line!r}")
+        body = re.sub(r",host=[^, ]+", ",host=HOST", body)
+        # The only value that differs between runs on the same tree.
+        body = re.sub(r"duration_seconds=[^, ]+,", "", body)
+        out.append(body + "TIME\n")
+    return "".join(out)
+
+
+def test_collect_once_line_protocol_golden():
+    """Both schemas, with global tags; thermal's `zone` label meets the
+    configured `zone` tag and becomes exported_zone."""
+    args = fixture_args() + ["--format", "lp", "--schema", "both",
+                             "--set", "device_id=fixture-device",
+                             "--set", "tags.zone=a", "--set", "tags.location=lab"]
+    started_ns = (time.time_ns() // 1_000_000) * 1_000_000
+    r = run_cli(args)
+    ended_ns = time.time_ns()
+    check(r.returncode == 0, f"collect --once --format lp: exit {r.returncode}:\n"
+                             f"{r.stderr[-2000:]}")
+    check(r.stderr == "", f"collect --once --format lp wrote to stderr:\n{r.stderr[-2000:]}")
+    got = normalise_lp(r.stdout, started_ns, ended_ns)
+    for must in ("meminfo,device_id=fixture-device,host=HOST,location=lab,zone=a "
+                 "memory_MemTotal_bytes=7989481472,",
+                 "netdev,device=eth0,device_id=fixture-device,host=HOST,location=lab,zone=a "
+                 "network_receive_bytes_total=1234567890,",
+                 "thermal,device_id=fixture-device,exported_zone=0,",
+                 "edgemon_collector,collector=cpu,",
+                 "system_metrics,device_id=fixture-device,host=HOST,location=lab,zone=a "
+                 "memory=31.9"):
+        check(must in got, f"collect --once --format lp lacks {must!r}:\n{got[:3000]}")
+    check("cpu=" not in got.split("system_metrics", 1)[1],
+          "system_metrics of a single round must not have cpu (no previous sample)")
+    compare_golden(GOLDEN_LP, got)
+
+
+def test_collect_format_flags():
+    r = run_cli(fixture_args() + ["--schema", "host"])
+    check(r.returncode == 2 and "--format lp" in r.stderr,
+          f"--schema without --format lp: exit {r.returncode}, stderr {r.stderr!r}")
+    for bad in (["--format", "json"], ["--format", "lp", "--schema", "flask"]):
+        r = run_cli(fixture_args() + bad)
+        check(r.returncode == 2 and bad[-1] in r.stderr,
+              f"{bad}: exit {r.returncode}, stderr {r.stderr!r}")
+    r = run_cli(fixture_args() + ["--format", "lp"])
+    check(r.returncode == 0, f"--format lp: exit {r.returncode}: {r.stderr[-2000:]}")
+    measurements = {l.split(",", 1)[0].split(" ", 1)[0] for l in r.stdout.splitlines()}
+    check("system_metrics" not in measurements and {"cpu", "meminfo"} <= measurements,
+          f"--format lp defaults to the host schema; got measurements {sorted(measurements)}")
 
 
 def test_collect_once_reports_failed_collector():

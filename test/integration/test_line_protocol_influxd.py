@@ -8,69 +8,18 @@ import os
 import shutil
 import subprocess
 import sys
-import urllib.parse
 
 import harness
-from harness import check, eventually, free_port, make_tmpdir, spawn, stop_process, write_file
+from harness import check
+from influx import Influxd
 
 LP_ENCODE = os.environ.get("EDGEMON_LP_ENCODE") or os.path.join(
     harness.SOURCE_DIR, "build", "test", "lp_encode")
 DB = "lp"
 T = 1736847690123456789  # ns
 
-INFLUXD_CONF = """\
-reporting-enabled = false
-bind-address = "127.0.0.1:{rpc}"
-[meta]
-  dir = "{d}/meta"
-[data]
-  dir = "{d}/data"
-  wal-dir = "{d}/wal"
-  query-log-enabled = false
-[monitor]
-  store-enabled = false
-[http]
-  bind-address = "127.0.0.1:{port}"
-  log-enabled = false
-[logging]
-  level = "warn"
-"""
-
-
-def start_influxd(attempts=3):
-    """influxd on free loopback ports with its dirs in a temp dir; (proc, port)."""
-    exe = harness.require_binary("influxd")
-    last = ""
-    for _ in range(attempts):
-        d = make_tmpdir("edgemon-influx-")
-        port, rpc = free_port(), free_port()
-        conf = write_file(os.path.join(d, "influxdb.conf"),
-                          INFLUXD_CONF.format(d=d, port=port, rpc=rpc))
-        p = spawn([exe, "run", "-config", conf], stderr=subprocess.PIPE)
-
-        def pinged():
-            if p.poll() is not None:
-                return "exited"
-            try:
-                return harness.http_request("127.0.0.1", port, "GET", "/ping", timeout=2).status
-            except OSError:
-                return None
-
-        state = eventually(pinged, 15 * harness.SLOW, what="influxd /ping")
-        if state == 204:
-            return p, port
-        stop_process(p, timeout=5)
-        last = f"/ping gave {state}: " + p.stderr.read().decode("utf-8", "replace")[-500:]
-    raise AssertionError(f"influxd did not start: {last}")
-
-
-def query(port, q, epoch="ns"):
-    params = urllib.parse.urlencode({"db": DB, "q": q, "epoch": epoch})
-    r = harness.http_request("127.0.0.1", port, "GET", "/query?" + params, timeout=10)
-    check(r.status == 200, f"query {q!r}: {r.status} {r.body[:300]!r}")
-    result = r.json()["results"][0]
-    check("error" not in result, f"query {q!r}: {result}")
-    return result.get("series", [])
+def query(server, q):
+    return server.query(DB, q)
 
 
 def encode(points, precision, extra=()):
@@ -139,9 +88,8 @@ def batches():
             ("us", "u", 10**3, (), micro), ("s", "s", 10**9, ("nouint",), nouint)]
 
 
-def write(port, body, precision):
-    r = harness.http_request("127.0.0.1", port, "POST", f"/write?db={DB}&precision={precision}",
-                             body=body.encode("utf-8"), timeout=10)
+def write(server, body, precision):
+    r = server.write(DB, body, precision)
     check(r.status == 204, f"/write precision={precision}: {r.status} {r.body[:500]!r}\n{body}")
 
 
@@ -149,23 +97,23 @@ def quote_ident(name):
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def rows_by_measurement(port, names):
+def rows_by_measurement(server, names):
     # One query per measurement: across measurements InfluxDB merges the
     # columns and renames clashes (path, path_1).
     out = {}
     for name in names:
-        for series in query(port, f"SELECT * FROM {quote_ident(name)}"):
+        for series in query(server, f"SELECT * FROM {quote_ident(name)}"):
             out[series["name"]] = [dict(zip(series["columns"], v)) for v in series["values"]]
     return out
 
 
-def field_types(port):
+def field_types(server):
     return {sr["name"]: dict(tuple(v) for v in sr["values"])
-            for sr in query(port, "SHOW FIELD KEYS")}
+            for sr in query(server, "SHOW FIELD KEYS")}
 
 
-def tag_keys(port):
-    return {sr["name"]: {v[0] for v in sr["values"]} for sr in query(port, "SHOW TAG KEYS")}
+def tag_keys(server):
+    return {sr["name"]: {v[0] for v in sr["values"]} for sr in query(server, "SHOW TAG KEYS")}
 
 
 def check_case(name, expect, time_ns, rows, types, tkeys):
@@ -188,11 +136,8 @@ def check_case(name, expect, time_ns, rows, types, tkeys):
 
 
 def test_points_round_trip_through_influxd():
-    proc, port = start_influxd()
-    r = harness.http_request("127.0.0.1", port, "POST", "/query",
-                             body=urllib.parse.urlencode({"q": f"CREATE DATABASE {DB}"}),
-                             headers={"Content-Type": "application/x-www-form-urlencoded"})
-    check(r.status == 200 and "error" not in r.body.decode(), f"CREATE DATABASE: {r}")
+    server = Influxd().start()
+    server.create_database(DB)
     expected = []
     for precision, v1_precision, unit, extra, cases in batches():
         body, counters = encode([c[0] for c in cases], precision, extra)
@@ -203,15 +148,14 @@ def test_points_round_trip_through_influxd():
                   in body, f"worked example not byte-exact:\n{body}")
             check(counters == {"dropped_fields": 1, "dropped_tags": 1, "dropped_points": 0},
                   f"counters: {counters}")
-        write(port, body, v1_precision)
+        write(server, body, v1_precision)
         expected += [(name, exp, floor_to(int(pt["time_ns"]), unit)) for pt, name, exp in cases]
-    rows = rows_by_measurement(port, [name for name, _, _ in expected])
-    types, tkeys = field_types(port), tag_keys(port)
+    rows = rows_by_measurement(server, [name for name, _, _ in expected])
+    types, tkeys = field_types(server), tag_keys(server)
     for name, exp, time_ns in expected:
         check_case(name, exp, time_ns, rows, types, tkeys)
     check(set(types) == {name for name, _, _ in expected}, f"measurements: {sorted(types)}")
-    rc = stop_process(proc, timeout=15)
-    check(rc == 0, f"influxd exited {rc} on SIGTERM")
+    server.stop()
 
 
 if __name__ == "__main__":

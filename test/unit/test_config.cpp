@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "cmocka_all.hpp"
+#include "core/config_assign.hpp"
 #include "core/config_loader.hpp"
 
 using namespace edgemon::config;
@@ -173,6 +174,327 @@ void cross_key_validation(void**) {
   assert_int_equal(e.size(), 2);
 }
 
+const char* kTwoOutputs =
+    "outputs:\n"
+    "  stop_timeout: 2s\n"
+    "  influxdb:\n"
+    "    - name: local\n"
+    "      url: http://127.0.0.1:8086\n"
+    "      database: edge\n"
+    "      batch_size: 100\n"
+    "      flush_interval: 500ms\n"
+    "    - name: cloud\n"
+    "      url: https://influx.example.com\n"
+    "      version: 2\n"
+    "      org: acme\n"
+    "      bucket: edge\n"
+    "      token: t0k\n"
+    "      gzip: false\n"
+    "      max_bytes: 1GiB\n"
+    "      max_age: 0\n";
+
+void list_of_sections_is_read(void**) {
+  Config c;
+  Errors e = load(kTwoOutputs, &c);
+  assert_true(e.empty());
+  assert_true(validate(c).empty());
+  assert_int_equal(c.outputs.stop_timeout.count(), 2000);
+  assert_int_equal(c.outputs.influxdb.size(), 2);
+  const InfluxOutputConfig& local = c.outputs.influxdb[0];
+  assert_string_equal(local.name.c_str(), "local");
+  assert_string_equal(local.database.c_str(), "edge");
+  assert_int_equal(local.batch_size, 100);
+  assert_int_equal(local.flush_interval.count(), 500);
+  assert_int_equal(local.version, 1);
+  assert_true(local.gzip);  // untouched keys keep their defaults
+  assert_string_equal(local.precision.c_str(), "ms");
+  const InfluxOutputConfig& cloud = c.outputs.influxdb[1];
+  assert_int_equal(cloud.version, 2);
+  assert_string_equal(cloud.bucket.c_str(), "edge");
+  assert_false(cloud.gzip);
+  assert_int_equal(cloud.max_bytes.bytes, uint64_t{1} << 30);
+  assert_int_equal(cloud.max_age.count(), 0);
+  assert_int_equal(cloud.batch_size, 5000);
+
+  // A file replaces the list as a whole; null empties it.
+  assert_true(load("outputs:\n  influxdb:\n", &c).empty());
+  assert_int_equal(c.outputs.influxdb.size(), 0);
+  assert_true(load(kTwoOutputs, &c).empty());
+  assert_true(load("outputs:\n  influxdb: []\n", &c).empty());
+  assert_int_equal(c.outputs.influxdb.size(), 0);
+}
+
+void list_item_errors_name_index_line_and_column(void**) {
+  assert_contains(only_error("outputs:\n"
+                             "  influxdb:\n"
+                             "    - name: a\n"
+                             "      url: http://x:8086\n"
+                             "    - name: b\n"
+                             "      url: ftp://x\n"),
+                  "test.yaml:6:12: outputs.influxdb[1].url: expected an http:// or https:// URL");
+  assert_contains(only_error("outputs:\n  influxdb:\n    - {name: a, batch_size: 0}\n"),
+                  "test.yaml:3:29: outputs.influxdb[0].batch_size: must be between 1 and 1000000");
+  assert_contains(only_error("outputs:\n  influxdb:\n    - name: Bad Name\n"),
+                  "test.yaml:3:13: outputs.influxdb[0].name: expected 1 to 64 of a-z");
+  assert_contains(only_error("outputs:\n  influxdb:\n    - name: a\n      name: b\n"),
+                  "test.yaml:4:7: outputs.influxdb[0].name: duplicate key");
+}
+
+void unknown_key_in_list_item_suggests(void**) {
+  assert_contains(only_error("outputs:\n  influxdb:\n    - name: a\n    - nmae: b\n"),
+                  "test.yaml:4:7: outputs.influxdb[1].nmae: unknown key (did you mean 'name'?)");
+  assert_contains(only_error("outputs:\n  influxdbb: []\n"),
+                  "test.yaml:2:3: outputs.influxdbb: unknown key (did you mean 'influxdb'?)");
+}
+
+void list_shape_errors(void**) {
+  assert_contains(only_error("outputs:\n  influxdb:\n    name: a\n"),
+                  "test.yaml:3:5: outputs.influxdb: expected a list of mappings, got a mapping");
+  assert_contains(only_error("outputs:\n  influxdb: local\n"),
+                  "test.yaml:2:13: outputs.influxdb: expected a list of mappings, got a value");
+  assert_contains(only_error("outputs:\n  influxdb:\n    - {name: a}\n    - [1]\n"),
+                  "test.yaml:4:7: outputs.influxdb[1]: list items must be mappings, got a list");
+}
+
+void string_map_is_read(void**) {
+  Config c;
+  assert_true(load("tags: {location: lab, zone: \"a b\"}\n", &c).empty());
+  assert_int_equal(c.tags.size(), 2);
+  assert_string_equal(c.tags.at("location").c_str(), "lab");
+  assert_string_equal(c.tags.at("zone").c_str(), "a b");
+  assert_true(load("tags:\n  device_type: gateway\n  rack: 7\n", &c).empty());
+  assert_int_equal(c.tags.size(), 2);  // replaced, not merged
+  assert_string_equal(c.tags.at("rack").c_str(), "7");
+  assert_true(load("tags: {}\n", &c).empty());
+  assert_true(c.tags.empty());
+}
+
+void string_map_errors(void**) {
+  assert_contains(only_error("tags:\n  a: 1\n  a: 2\n"), "test.yaml:3:3: tags.a: duplicate key");
+  assert_contains(only_error("tags:\n  a: [1]\n"),
+                  "test.yaml:2:6: tags.a: expected a value, got a list");
+  assert_contains(only_error("tags: [a, b]\n"),
+                  "test.yaml:1:7: tags: expected a mapping of names to values, got a list");
+  assert_contains(only_error("tags:\n  zone: a\n  host: x\n"),
+                  "test.yaml:3:3: tags: 'host' is set by edgemon itself");
+  assert_contains(only_error("tags: {_measurement: x}\n"), "tags: tag names starting with _");
+  assert_contains(only_error("tags: {\"a b\": x}\n"),
+                  "tags: tag names may only use A-Z, a-z, 0-9, _, . and - (got 'a b')");
+  assert_contains(only_error("tags: {[a]: x}\n"), "test.yaml:1:8: tags: keys must be plain names");
+}
+
+void map_renders_as_flow_yaml(void**) {
+  using edgemon::config::detail::to_yaml;
+  assert_string_equal(to_yaml(StringMap{}).c_str(), "{}");
+  StringMap m{{"zone", "a b"}, {"location", "lab"}, {"x", "null"}, {"y", "-1"}};
+  std::string text = to_yaml(m);
+  assert_string_equal(text.c_str(), "{location: lab, x: \"null\", y: \"-1\", zone: \"a b\"}");
+  Config c;
+  assert_true(load(("tags: " + text + "\n").c_str(), &c).empty());
+  assert_true(c.tags == m);
+}
+
+void set_key_addresses_list_items(void**) {
+  Config c;
+  assert_string_equal(set_key(&c, "outputs.influxdb.0.name", "local").c_str(), "");
+  assert_int_equal(c.outputs.influxdb.size(), 1);
+  assert_string_equal(set_key(&c, "outputs.influxdb.0.url", "http://127.0.0.1:1").c_str(), "");
+  assert_string_equal(set_key(&c, "outputs.influxdb.1.version", "2").c_str(), "");
+  assert_int_equal(c.outputs.influxdb.size(), 2);
+  assert_string_equal(c.outputs.influxdb[0].url.c_str(), "http://127.0.0.1:1");
+  assert_int_equal(c.outputs.influxdb[1].version, 2);
+
+  assert_contains(set_key(&c, "outputs.influxdb.3.name", "x"),
+                  "item 3 does not exist; the list has 2 (use index 2 to add one)");
+  assert_string_equal(set_key(&c, "outputs.influxdb.2.nope", "x").c_str(), "no such key");
+  assert_contains(set_key(&c, "outputs.influxdb.2.version", "3"), "must be between 1 and 2");
+  assert_int_equal(c.outputs.influxdb.size(), 2);  // failed additions leave no item behind
+  assert_contains(set_key(&c, "outputs.influxdb.x.name", "a"),
+                  "expected outputs.influxdb.INDEX.KEY");
+  assert_contains(set_key(&c, "outputs.influxdb.-1.name", "a"),
+                  "expected outputs.influxdb.INDEX.KEY");
+  assert_contains(set_key(&c, "outputs.influxdb.0", "a"), "expected outputs.influxdb.INDEX.KEY");
+  assert_contains(set_key(&c, "outputs.influxdb", "a"), "outputs.influxdb.INDEX.KEY");
+}
+
+void set_key_fills_maps(void**) {
+  Config c;
+  assert_string_equal(set_key(&c, "tags", "location=lab, zone=a").c_str(), "");
+  assert_int_equal(c.tags.size(), 2);
+  assert_string_equal(set_key(&c, "tags", "zone=b,rack=3", true).c_str(), "");
+  assert_int_equal(c.tags.size(), 3);
+  assert_string_equal(c.tags.at("zone").c_str(), "b");
+  assert_string_equal(set_key(&c, "tags.site", "north").c_str(), "");
+  assert_string_equal(c.tags.at("site").c_str(), "north");
+  assert_contains(set_key(&c, "tags", "a=1,oops"), "expected NAME=VALUE pairs");
+  assert_contains(set_key(&c, "tags", "host=x"), "'host' is set by edgemon itself");
+  assert_contains(set_key(&c, "tags.time", "x"), "'time' is set by edgemon itself");
+  assert_int_equal(c.tags.size(), 4);  // failed sets change nothing
+  assert_string_equal(set_key(&c, "tags", "x=1").c_str(), "");
+  assert_int_equal(c.tags.size(), 1);
+}
+
+const char* store_env(const char* name) {
+  std::string_view n(name);
+  if (n == "EDGEMON_TAGS") return "zone=b,rack=3";
+  if (n == "EDGEMON_SPOOL_PATH") return "/data/spool.db";
+  return nullptr;
+}
+
+void environment_sets_tags_and_spool(void**) {
+  Config c;
+  c.tags = {{"location", "lab"}, {"zone", "a"}};
+  assert_true(apply_environment(&c, store_env).empty());
+  assert_int_equal(c.tags.size(), 3);
+  assert_string_equal(c.tags.at("zone").c_str(), "b");
+  assert_string_equal(c.spool.path.c_str(), "/data/spool.db");
+}
+
+InfluxOutputConfig output(const char* name) {
+  InfluxOutputConfig o;
+  o.name = name;
+  o.url = "http://127.0.0.1:8086";
+  o.database = "edge";
+  return o;
+}
+
+std::string all_errors(const Errors& errors) {
+  std::string all;
+  for (const auto& e : errors)
+    all += e.to_string() + "\n";
+  return all;
+}
+
+void output_validation(void**) {
+  Config c;
+  c.outputs.influxdb = {output("a"), output("b")};
+  assert_true(validate(c).empty());
+
+  c.outputs.influxdb[1].name = "a";
+  c.outputs.influxdb[0].database = "";
+  std::string e = all_errors(validate(c));
+  assert_contains(e, "outputs.influxdb[0].database: is required when version is 1");
+  assert_contains(e, "outputs.influxdb[1].name: 'a' is already the name of outputs.influxdb[0]");
+
+  c.outputs.influxdb = {InfluxOutputConfig{}};
+  e = all_errors(validate(c));
+  assert_contains(e, "outputs.influxdb[0].name: is required");
+  assert_contains(e, "outputs.influxdb[0].url: is required");
+
+  InfluxOutputConfig v2 = output("v2");
+  v2.version = 2;
+  v2.username = "u";
+  v2.token = "t";
+  v2.password = "p";
+  c.outputs.influxdb = {v2};
+  e = all_errors(validate(c));
+  assert_contains(e, "outputs.influxdb[0].org: is required when version is 2");
+  assert_contains(e, "outputs.influxdb[0].bucket: is required when version is 2");
+  assert_contains(e, "outputs.influxdb[0].database: is only used with version 1");
+  assert_contains(e, "outputs.influxdb[0].username: set either token or username/password");
+
+  InfluxOutputConfig o = output("o");
+  o.password = "p";
+  o.url = "https://h:1/?db=x";
+  o.retry_initial = std::chrono::minutes(10);
+  o.max_age = std::chrono::seconds(30);
+  o.precision = "m";
+  c.outputs.influxdb = {o};
+  e = all_errors(validate(c));
+  assert_contains(e, "outputs.influxdb[0].password: needs a username");
+  assert_contains(e, "outputs.influxdb[0].url: the URL must not have a query string");
+  assert_contains(e, "outputs.influxdb[0].retry_initial: is longer than retry_max (5m)");
+  assert_contains(e, "outputs.influxdb[0].max_age: must be 0 (no limit) or at least 1m (got 30s)");
+  assert_contains(e, "outputs.influxdb[0].precision: expected ns, us, ms or s");
+  assert_int_equal(validate(c).size(), 5);
+}
+
+void tag_and_spool_validation(void**) {
+  Config c;
+  c.tags = {{"empty", ""},
+            {"crlf", "a\r\nb"},
+            {"long", std::string(257, 'x')},
+            {"ok", std::string(256, 'x')}};
+  c.spool.sync = "sometimes";
+  std::string e = all_errors(validate(c));
+  assert_contains(e, "tags.empty: tag values must not be empty");
+  assert_contains(e, "tags.crlf: tag values must not contain line breaks");
+  assert_contains(e, "tags.long: tag values are at most 256 bytes (got 257)");
+  assert_contains(e, "spool.sync: expected normal or full (got 'sometimes')");
+  assert_int_equal(validate(c).size(), 4);
+  assert_contains(only_error("spool:\n  sync: always\n"),
+                  "test.yaml:2:9: spool.sync: expected normal or full");
+  assert_contains(only_error("spool:\n  commit_interval: 50ms\n"),
+                  "spool.commit_interval: must be between 100ms and 1m");
+}
+
+// Collects the key names a struct declares, to check the reference file
+// documents every one of them.
+struct KeyLister {
+  std::vector<std::string> names;
+  template <typename T, typename C>
+  void field(std::string_view name, T&, std::string_view, C) {
+    names.emplace_back(name);
+  }
+  template <typename S>
+  void section(std::string_view name, S&, std::string_view) {
+    names.emplace_back(name);
+  }
+  template <typename S>
+  void list(std::string_view name, std::vector<S>&, std::string_view) {
+    names.emplace_back(name);
+  }
+};
+
+// The reference shows `influxdb: []` and a commented-out item; removing the
+// comment marks must give a loadable item with the default values.
+void reference_example_item_uncomments_to_defaults(void**) {
+  std::string reference = render_reference_yaml();
+  InfluxOutputConfig defaults;
+  KeyLister keys;
+  defaults.visit(keys);
+  assert_true(keys.names.size() >= 20);
+  for (const auto& k : keys.names) {
+    std::string documented = "\n  #    " + k + ": ";
+    assert_contains(reference, documented);
+  }
+  assert_contains(reference, "\n  influxdb: []\n  #  - # Unique name of this output");
+  assert_contains(reference, "\ntags: {}\n");
+
+  std::stringstream in(reference);
+  std::string line, uncommented;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (line == "  influxdb: []") {
+      line = "  influxdb:";
+      inside = true;
+    } else if (inside && line.rfind("  #", 0) == 0) {
+      line.erase(2, 1);
+    } else {
+      inside = false;
+    }
+    uncommented += line + "\n";
+  }
+  assert_contains(uncommented, "\n  influxdb:\n    - # Unique name");
+  Config c;
+  Errors e = load_yaml_string(uncommented, "uncommented", &c);
+  if (!e.empty()) fail_msg("%s", all_errors(e).c_str());
+  assert_int_equal(c.outputs.influxdb.size(), 1);
+  const InfluxOutputConfig& o = c.outputs.influxdb[0];
+  assert_int_equal(o.version, defaults.version);
+  assert_string_equal(o.precision.c_str(), defaults.precision.c_str());
+  assert_string_equal(o.schema.c_str(), defaults.schema.c_str());
+  assert_int_equal(o.batch_size, defaults.batch_size);
+  assert_int_equal(o.max_bytes.bytes, defaults.max_bytes.bytes);
+  assert_int_equal(o.max_age.count(), defaults.max_age.count());
+  assert_int_equal(o.retry_max.count(), defaults.retry_max.count());
+  assert_true(o.gzip == defaults.gzip && o.tls_skip_verify == defaults.tls_skip_verify);
+  std::string v = all_errors(validate(c));
+  assert_contains(v, "outputs.influxdb[0].name: is required");
+  assert_contains(v, "outputs.influxdb[0].url: is required");
+  assert_contains(v, "outputs.influxdb[0].database: is required");
+}
+
 void reference_file_round_trips_and_is_checked_in(void**) {
   std::string reference = render_reference_yaml();
   Config c;
@@ -184,6 +506,10 @@ void reference_file_round_trips_and_is_checked_in(void**) {
                    Config{}.http.limits.max_header_bytes.bytes);
   assert_string_equal(c.collect.filesystem.fs_types_exclude.c_str(),
                       Config{}.collect.filesystem.fs_types_exclude.c_str());
+  assert_true(c.tags.empty());
+  assert_true(c.outputs.influxdb.empty());
+  assert_string_equal(c.spool.sync.c_str(), "normal");
+  assert_true(validate(c).empty());
   std::ifstream in(EDGEMON_SOURCE_DIR "/etc/edgemon.yaml");
   std::stringstream checked_in;
   checked_in << in.rdbuf();
@@ -211,6 +537,19 @@ int main() {
       cmocka_unit_test(environment_overrides_apply_and_report),
       cmocka_unit_test(set_key_reports_unknown_and_bad),
       cmocka_unit_test(cross_key_validation),
+      cmocka_unit_test(list_of_sections_is_read),
+      cmocka_unit_test(list_item_errors_name_index_line_and_column),
+      cmocka_unit_test(unknown_key_in_list_item_suggests),
+      cmocka_unit_test(list_shape_errors),
+      cmocka_unit_test(string_map_is_read),
+      cmocka_unit_test(string_map_errors),
+      cmocka_unit_test(map_renders_as_flow_yaml),
+      cmocka_unit_test(set_key_addresses_list_items),
+      cmocka_unit_test(set_key_fills_maps),
+      cmocka_unit_test(environment_sets_tags_and_spool),
+      cmocka_unit_test(output_validation),
+      cmocka_unit_test(tag_and_spool_validation),
+      cmocka_unit_test(reference_example_item_uncomments_to_defaults),
       cmocka_unit_test(reference_file_round_trips_and_is_checked_in),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -1,0 +1,17 @@
+#pragma once
+// `edgemon spool ...`: the operator's view of the spool file, safe to use
+// while the daemon runs.
+#include <string>
+
+#include "core/config.hpp"
+
+namespace edgemon::app {
+
+// The spool file the daemon uses under `config`: spool.path, else spool.db
+// in the state directory.
+std::string spool_path(const config::Config& config);
+
+// argv[0] is "spool". Returns the exit code: 0, 1 (failed) or 2 (usage).
+int spool_command(int argc, char** argv);
+
+}  // namespace edgemon::app

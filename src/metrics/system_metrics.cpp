@@ -1,0 +1,106 @@
+#include "metrics/system_metrics.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+namespace edgemon::metrics {
+namespace {
+
+std::string_view label_value(Labels labels, std::string_view name) {
+  for (const Label& l : labels)
+    if (l.name == name) return l.value;
+  return {};
+}
+
+int64_t as_int(double bytes) {
+  return static_cast<int64_t>(std::clamp(bytes, 0.0, 9.2e18));
+}
+
+}  // namespace
+
+void SystemSampleSink::begin(const FamilyDesc& family) {
+  static const std::pair<std::string_view, Wanted> kWanted[] = {
+      {"edgemon_host_cpu_usage_ratio", Wanted::kCpu},
+      {"edgemon_host_cpu_core_usage_ratio", Wanted::kCore},
+      {"node_memory_MemTotal_bytes", Wanted::kMemTotal},
+      {"node_memory_MemAvailable_bytes", Wanted::kMemAvailable},
+      {"node_filesystem_size_bytes", Wanted::kDiskSize},
+      {"node_filesystem_free_bytes", Wanted::kDiskFree},
+      {"node_filesystem_avail_bytes", Wanted::kDiskAvail},
+  };
+  current_ = Wanted::kNone;
+  for (const auto& [name, wanted] : kWanted)
+    if (family.name == name) current_ = wanted;
+}
+
+void SystemSampleSink::sample(Labels labels, double value) {
+  switch (current_) {
+    case Wanted::kNone:
+      return;
+    case Wanted::kCpu:
+      out_->has_cpu = true;
+      out_->cpu_ratio = value;
+      break;
+    case Wanted::kCore:
+      out_->cores.push_back({std::string(label_value(labels, "cpu")), value});
+      break;
+    case Wanted::kMemTotal:
+      out_->has_mem_total = true;
+      out_->mem_total = value;
+      break;
+    case Wanted::kMemAvailable:
+      out_->has_mem_available = true;
+      out_->mem_available = value;
+      break;
+    case Wanted::kDiskSize:
+    case Wanted::kDiskFree:
+    case Wanted::kDiskAvail:
+      if (label_value(labels, "mountpoint") != "/") return;
+      set_disk(value);
+      break;
+  }
+  ++out_->captured;
+}
+
+void SystemSampleSink::set_disk(double value) {
+  if (current_ == Wanted::kDiskSize) {
+    out_->disk_size = value;
+    out_->disk_parts |= 1;
+  } else if (current_ == Wanted::kDiskFree) {
+    out_->disk_free = value;
+    out_->disk_parts |= 2;
+  } else {
+    out_->disk_avail = value;
+    out_->disk_parts |= 4;
+  }
+}
+
+void SystemMetrics::add_round(const SystemSample& sample, std::span<const Tag> tags,
+                              int64_t time_ns, std::vector<Point>* out) {
+  ++heartbeat_;
+  Point point;
+  if (sample.has_cpu) point.fields.push_back({"cpu", sample.cpu_ratio * 100.0});
+  for (const CoreUsage& core : sample.cores)
+    point.fields.push_back({"cpu_core_" + core.cpu, core.ratio * 100.0});
+  if (sample.has_mem_total && sample.has_mem_available && sample.mem_total > 0) {
+    double used = std::max(0.0, sample.mem_total - sample.mem_available);
+    point.fields.push_back({"memory", used / sample.mem_total * 100.0});
+    point.fields.push_back({"memory_total", as_int(sample.mem_total)});
+    point.fields.push_back({"memory_used", as_int(used)});
+  }
+  if (sample.has_disk()) {
+    double used = sample.disk_size - sample.disk_free;
+    double usable = used + sample.disk_avail;
+    if (usable > 0) point.fields.push_back({"disk", used / usable * 100.0});
+    point.fields.push_back({"disk_total", as_int(sample.disk_size)});
+    point.fields.push_back({"disk_used", as_int(used)});
+  }
+  if (point.fields.empty()) return;
+  point.fields.push_back({"heartbeat", static_cast<int64_t>(heartbeat_)});
+  point.measurement = "system_metrics";
+  point.tags.assign(tags.begin(), tags.end());
+  point.time_ns = time_ns;
+  out->push_back(std::move(point));
+}
+
+}  // namespace edgemon::metrics

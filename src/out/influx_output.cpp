@@ -1,0 +1,465 @@
+#include "out/influx_output.hpp"
+
+#include <algorithm>
+
+#include "core/gzip.hpp"
+#include "core/log.hpp"
+#include "out/influx_request.hpp"
+
+namespace edgemon::out {
+namespace {
+
+int64_t unix_now_ms() {
+  uv_timeval64_t tv{};
+  uv_gettimeofday(&tv);
+  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+// Requests are also bounded in bytes: InfluxDB 1.x refuses bodies over 25 MB
+// by default, and one request must not hold a board's memory.
+constexpr int64_t kMaxRequestBytes = 8 * 1024 * 1024;
+// Bound on how long a server may make us wait with Retry-After.
+constexpr int64_t kMaxRetryAfterMs = 3600 * 1000;
+
+int64_t count_lines(std::string_view body) {
+  return static_cast<int64_t>(std::count(body.begin(), body.end(), '\n'));
+}
+
+}  // namespace
+
+const char* state_name(OutputState state) {
+  switch (state) {
+    case OutputState::kOk:
+      return "ok";
+    case OutputState::kRetrying:
+      return "retrying";
+    case OutputState::kFailing:
+      return "failing";
+  }
+  return "unknown";
+}
+
+void DroppedPoints::add(const DroppedPoints& other) {
+  max_bytes += other.max_bytes;
+  max_age += other.max_age;
+  corrupt += other.corrupt;
+  unrepresentable += other.unrepresentable;
+  spool_error += other.spool_error;
+}
+
+struct InfluxOutput::InFlight {
+  std::vector<int64_t> ids;
+  // Points of those batches a cap deleted while they were on the wire.
+  DroppedPoints capped;
+  int64_t points = 0;
+  std::string precision;
+  std::string body;
+  std::string wire;
+  // A first part of one batch too large to send whole (after a 413).
+  bool partial = false;
+  std::string rest;
+  int64_t rest_points = 0;
+  uint64_t started_ns = 0;
+  int64_t started_ms = 0;
+};
+
+InfluxOutput::InfluxOutput(uv_loop_t* loop, http::HttpClient& client, store::SpoolWorker& spool,
+                           const config::InfluxOutputConfig& config, StatsListener on_stats)
+    : loop_(loop),
+      client_(client),
+      spool_(spool),
+      config_(config),
+      on_stats_(std::move(on_stats)),
+      precision_(metrics::parse_precision(config.precision).value_or(metrics::Precision::kMs)),
+      encoder_(metrics::LineProtocolOptions{precision_, config.version == 2}),
+      send_seconds_(metrics::latency_buckets()),
+      backoff_(config.retry_initial, config.retry_max),
+      wake_(loop),
+      max_request_points_(config.batch_size) {
+  queue_.output = config_.name;
+  stats_.queue.output = config_.name;
+}
+
+InfluxOutput::~InfluxOutput() {
+  abandon();
+}
+
+void InfluxOutput::add(std::span<const metrics::Point> host,
+                       std::span<const metrics::Point> system_metrics) {
+  uint64_t dropped_before = encoder_.counters().dropped_points;
+  auto encode = [&](std::span<const metrics::Point> points) {
+    for (const auto& p : points) {
+      if (encoder_.append(pending_, p)) ++pending_points_;
+    }
+  };
+  if (config_.schema != "system_metrics") encode(host);
+  if (config_.schema != "host") encode(system_metrics);
+  stats_.dropped.unrepresentable += encoder_.counters().dropped_points - dropped_before;
+  if (pending_since_ms_ == 0 && pending_points_ > 0) pending_since_ms_ = unix_now_ms();
+}
+
+bool InfluxOutput::take_pending(int64_t now_unix_ms, store::NewBatch* out) {
+  if (pending_points_ == 0) return false;
+  out->output = config_.name;
+  out->created_ms = pending_since_ms_ != 0 ? pending_since_ms_ : now_unix_ms;
+  out->points = pending_points_;
+  out->precision = std::string(metrics::precision_name(precision_));
+  out->body = std::move(pending_);
+  pending_.clear();
+  pending_points_ = 0;
+  pending_since_ms_ = 0;
+  return true;
+}
+
+void InfluxOutput::queue_changed(const store::QueueStats& queue) {
+  queue_ = queue;
+  queue_.output = config_.name;
+  stats_.queue = queue_;
+  maybe_send();
+}
+
+void InfluxOutput::count_dropped(const store::Removed& by_max_bytes,
+                                 const store::Removed& by_max_age) {
+  auto in_flight = [this](int64_t id) {
+    return flight_ && std::find(flight_->ids.begin(), flight_->ids.end(), id) != flight_->ids.end();
+  };
+  for (const auto& [id, points] : by_max_bytes.ids) {
+    DroppedPoints& into = in_flight(id) ? flight_->capped : stats_.dropped;
+    into.max_bytes += static_cast<uint64_t>(points);
+  }
+  for (const auto& [id, points] : by_max_age.ids) {
+    DroppedPoints& into = in_flight(id) ? flight_->capped : stats_.dropped;
+    into.max_age += static_cast<uint64_t>(points);
+  }
+}
+
+void InfluxOutput::end_flight(const InFlight& flight, bool delivered) {
+  if (flight_.get() == &flight) flight_.reset();
+  if (flight.capped.total() == 0) return;
+  if (!delivered) {
+    stats_.dropped.add(flight.capped);
+    return;
+  }
+  // Delivered, so not dropped -- except the part of a split batch that was
+  // still to be sent when the cap deleted it.
+  if (flight.partial) {
+    auto rest = static_cast<uint64_t>(flight.rest_points);
+    (flight.capped.max_bytes > 0 ? stats_.dropped.max_bytes : stats_.dropped.max_age) += rest;
+  }
+}
+
+void InfluxOutput::count_spool_error(int64_t points) {
+  stats_.dropped.spool_error += static_cast<uint64_t>(points);
+}
+
+void InfluxOutput::set_spool_ready(bool ready) {
+  spool_ready_ = ready;
+  if (ready) maybe_send();
+}
+
+void InfluxOutput::begin_stop() {
+  stopping_ = true;
+  if (phase_ == Phase::kWaiting) {
+    wake_.stop();
+    phase_ = Phase::kIdle;
+  }
+  maybe_send();
+}
+
+void InfluxOutput::retry_now() {
+  if (phase_ != Phase::kWaiting) return;
+  wake_.stop();
+  phase_ = Phase::kIdle;
+  maybe_send();
+}
+
+void InfluxOutput::abandon() {
+  if (phase_ == Phase::kSending) client_.cancel(request_id_);
+  if (flight_) end_flight(*flight_, false);
+  wake_.stop();
+  // A fetch or settle job still queued on the spool thread completes there;
+  // its callback finds the output no longer waiting for it.
+  *alive_ = false;
+  alive_ = std::make_shared<bool>(true);
+  phase_ = Phase::kIdle;
+}
+
+bool InfluxOutput::due(int64_t now_ms) const {
+  if (queue_.batches == 0) return false;
+  if (stopping_) return stats_.state == OutputState::kOk;
+  return queue_.points >= config_.batch_size ||
+         now_ms - queue_.oldest_created_ms >= config_.flush_interval.count();
+}
+
+void InfluxOutput::wake_in(int64_t ms) {
+  wake_.start(static_cast<uint64_t>(std::max<int64_t>(ms, 1)), 0, [this] {
+    if (phase_ == Phase::kWaiting) phase_ = Phase::kIdle;
+    maybe_send();
+  });
+}
+
+void InfluxOutput::maybe_send() {
+  if (phase_ != Phase::kIdle || !spool_ready_) return;
+  int64_t now = unix_now_ms();
+  if (now < not_before_ms_ && !stopping_) {
+    wake_in(not_before_ms_ - now);
+    return;
+  }
+  if (!due(now)) {
+    if (queue_.batches > 0 && !stopping_) {
+      wake_in(queue_.oldest_created_ms + config_.flush_interval.count() - now);
+    }
+    return;
+  }
+  phase_ = Phase::kFetching;
+  struct Fetched {
+    std::string error;
+    std::vector<store::Batch> batches;
+    store::Removed corrupt;
+  };
+  std::weak_ptr<bool> alive = alive_;
+  spool_.call<Fetched>(
+      [output = config_.name, points = max_request_points_](store::Spool* spool) {
+        Fetched f;
+        if (spool == nullptr) {
+          f.error = "spool not open";
+        } else {
+          f.error = spool->fetch(output, points, kMaxRequestBytes, &f.batches, &f.corrupt);
+        }
+        return f;
+      },
+      [this, alive](Fetched&& f) {
+        auto guard = alive.lock();
+        if (!guard || !*guard) return;
+        fetched(std::move(f.batches), f.corrupt, std::move(f.error));
+      });
+}
+
+void InfluxOutput::fetched(std::vector<store::Batch>&& batches, store::Removed corrupt,
+                           std::string error) {
+  phase_ = Phase::kIdle;
+  if (corrupt.batches > 0) {
+    stats_.dropped.corrupt += static_cast<uint64_t>(corrupt.points);
+    log::error("spool_rows_corrupt", {{"output", config_.name},
+                                      {"batches", corrupt.batches},
+                                      {"points", corrupt.points},
+                                      {"moved_to", "dead_letters"}});
+  }
+  if (!error.empty()) {
+    log::error("spool_read_failed", {{"output", config_.name}, {"error", error}});
+    phase_ = Phase::kWaiting;
+    wake_in(1000);
+    return;
+  }
+  if (batches.empty()) {
+    queue_.batches = 0;  // The spool says so; the next stats refresh agrees.
+    return;
+  }
+  auto flight = std::make_shared<InFlight>();
+  flight->precision = batches.front().precision;
+  if (batches.size() == 1 && split_lines_ > 0 && batches.front().points > split_lines_) {
+    std::string_view body = batches.front().body;
+    size_t cut = 0;
+    for (int64_t n = 0; n < split_lines_ && cut < body.size(); ++n) {
+      size_t nl = body.find('\n', cut);
+      cut = nl == std::string_view::npos ? body.size() : nl + 1;
+    }
+    flight->partial = true;
+    flight->body = std::string(body.substr(0, cut));
+    flight->rest = std::string(body.substr(cut));
+    flight->points = count_lines(flight->body);
+    flight->rest_points = batches.front().points - flight->points;
+    flight->ids.push_back(batches.front().id);
+  } else {
+    for (auto& b : batches) {
+      flight->ids.push_back(b.id);
+      flight->points += b.points;
+      flight->body += b.body;
+    }
+  }
+  send(std::move(flight));
+}
+
+void InfluxOutput::send(std::shared_ptr<InFlight> flight) {
+  phase_ = Phase::kSending;
+  if (!config_.gzip || !gzip_compress(flight->body, 1, &flight->wire)) flight->wire.clear();
+  flight->started_ns = uv_hrtime();
+  flight->started_ms = unix_now_ms();
+  flight_ = flight;
+  std::weak_ptr<bool> alive = alive_;
+  request_id_ =
+      client_.send(build_request(*flight), [this, alive, flight](http::ClientResponse&& response) {
+        auto guard = alive.lock();
+        if (!guard || !*guard) return;
+        answered(flight, std::move(response));
+      });
+}
+
+http::ClientRequest InfluxOutput::build_request(const InFlight& flight) const {
+  http::ClientRequest r = influx_write_request(config_, flight.precision);
+  bool gzipped = !flight.wire.empty();
+  if (gzipped) r.headers.emplace_back("Content-Encoding: gzip");
+  r.body = gzipped ? flight.wire : flight.body;
+  return r;
+}
+
+void InfluxOutput::answered(std::shared_ptr<InFlight> flight, http::ClientResponse&& response) {
+  phase_ = Phase::kIdle;
+  send_seconds_.observe(static_cast<double>(uv_hrtime() - flight->started_ns) / 1e9);
+  WriteOutcome outcome = classify(response);
+  if (outcome != WriteOutcome::kDelivered) ++stats_.failed_requests;
+  bool settles =
+      outcome == WriteOutcome::kDelivered || outcome == WriteOutcome::kRejected ||
+      (outcome == WriteOutcome::kTooLarge && flight->ids.size() == 1 && flight->points <= 1);
+  if (!settles) end_flight(*flight, false);
+  switch (outcome) {
+    case WriteOutcome::kDelivered:
+    case WriteOutcome::kRejected:
+      settle(flight, outcome, response);
+      return;
+    case WriteOutcome::kTooLarge:
+      ++stats_.splits;
+      if (flight->ids.size() > 1) {
+        max_request_points_ = std::max<int64_t>(1, flight->points / 2);
+      } else if (flight->points > 1) {
+        split_lines_ = std::max<int64_t>(1, flight->points / 2);
+      } else {
+        settle(flight, WriteOutcome::kRejected, response);  // One line too large: never sendable.
+        return;
+      }
+      log::warn("output_split", {{"output", config_.name},
+                                 {"points", flight->points},
+                                 {"max_request_points", max_request_points_},
+                                 {"split_lines", split_lines_}});
+      maybe_send();
+      return;
+    case WriteOutcome::kRefused:
+      fail(OutputState::kFailing, describe_failure(response));
+      retry_later(config_.retry_max);
+      return;
+    case WriteOutcome::kRetry: {
+      ++stats_.retries;
+      fail(OutputState::kRetrying, describe_failure(response));
+      auto after = response.retry_after();
+      retry_later(after ? std::min(std::max(*after, std::chrono::milliseconds(100)),
+                                   std::chrono::milliseconds(kMaxRetryAfterMs))
+                        : backoff_.next());
+      return;
+    }
+  }
+}
+
+void InfluxOutput::settle(std::shared_ptr<InFlight> flight, WriteOutcome outcome,
+                          const http::ClientResponse& response) {
+  phase_ = Phase::kSettling;
+  bool delivered = outcome == WriteOutcome::kDelivered;
+  std::string why = delivered ? "" : describe_failure(response);
+  int status = response.status;
+  if (delivered) {
+    stats_.sent_points += static_cast<uint64_t>(flight->points);
+    stats_.sent_bytes += flight->wire.empty() ? flight->body.size() : flight->wire.size();
+    ++stats_.sent_batches;
+    stats_.last_success_unix_ms = unix_now_ms();
+    recovered();
+    if (config_.replay_rate > 0) {
+      not_before_ms_ = flight->started_ms + flight->points * 1000 / config_.replay_rate;
+    }
+  } else {
+    // Shown in /status, but the state stays: the output itself works.
+    stats_.last_error = why;
+    stats_.last_error_unix_ms = unix_now_ms();
+  }
+  struct Settled {
+    std::string error;
+    std::vector<store::QueueStats> queues;
+  };
+  std::weak_ptr<bool> alive = alive_;
+  spool_.call<Settled>(
+      [flight, delivered, status, why](store::Spool* spool) {
+        Settled s;
+        if (spool == nullptr) {
+          s.error = "spool not open";
+          return s;
+        }
+        if (!delivered) {
+          s.error = spool->dead_letter(flight->ids, status, why);
+        } else if (flight->partial) {
+          s.error = spool->replace_body(flight->ids.front(), flight->rest, flight->rest_points);
+        } else {
+          s.error = spool->remove(flight->ids);
+        }
+        if (std::string err = spool->stats(&s.queues); s.error.empty()) s.error = err;
+        return s;
+      },
+      [this, alive, flight, delivered, status, why](Settled&& s) {
+        auto guard = alive.lock();
+        if (!guard || !*guard) return;
+        // A whole batch went through: the split (after a 413) is over.
+        if (delivered && !flight->partial) split_lines_ = 0;
+        if (!delivered) count_dead_letter(*flight, status, why);
+        end_flight(*flight, delivered);
+        settled(std::move(s.error), std::move(s.queues));
+      });
+}
+
+void InfluxOutput::count_dead_letter(const InFlight& flight, int status, const std::string& why) {
+  // What a cap deleted meanwhile was not dead-lettered (end_flight counts it).
+  int64_t points = flight.points + (flight.partial ? flight.rest_points : 0) -
+                   static_cast<int64_t>(flight.capped.total());
+  if (points <= 0) return;
+  stats_.dead_lettered_points += static_cast<uint64_t>(points);
+  stats_.dead_lettered_batches += flight.ids.size();
+  log::warn("output_dead_letter",
+            {{"output", config_.name}, {"points", points}, {"status", status}, {"error", why}});
+}
+
+void InfluxOutput::settled(std::string error, std::vector<store::QueueStats>&& queues) {
+  phase_ = Phase::kIdle;
+  if (!error.empty()) {
+    // The request was answered but the spool could not record it: the batch
+    // will be sent again (InfluxDB overwrites identical points, so a resend
+    // does not double anything).
+    log::error("spool_update_failed", {{"output", config_.name}, {"error", error}});
+  }
+  // Hands every output its fresh queue, this one included (which sends on).
+  on_stats_(std::move(queues));
+}
+
+void InfluxOutput::retry_later(std::chrono::milliseconds delay) {
+  if (stopping_) return;
+  phase_ = Phase::kWaiting;
+  wake_in(delay.count());
+}
+
+void InfluxOutput::fail(OutputState state, const std::string& error) {
+  bool changed = stats_.state != state || stats_.last_error != error;
+  stats_.state = state;
+  stats_.last_error = error;
+  stats_.last_error_unix_ms = unix_now_ms();
+  if (!changed) return;
+  if (state == OutputState::kFailing) {
+    log::error("output_failing", {{"output", config_.name},
+                                  {"error", error},
+                                  {"action",
+                                   "sending stopped, points kept in the spool; fix the "
+                                   "configuration or the server, retried every "
+                                   "retry_max"}});
+  } else {
+    log::warn("output_retrying", {{"output", config_.name}, {"error", error}});
+  }
+}
+
+void InfluxOutput::recovered() {
+  backoff_.reset();
+  if (stats_.state == OutputState::kOk) return;
+  log::info(
+      "output_recovered",
+      {{"output", config_.name}, {"queued_points", queue_.points}, {"retries", stats_.retries}});
+  stats_.state = OutputState::kOk;
+}
+
+std::string InfluxOutput::display_url() const {
+  return redact_url(config_.url);
+}
+
+}  // namespace edgemon::out
