@@ -94,7 +94,7 @@ def count_points(port, db):
 
 def fill(spool_fill, path, sync="normal"):
     subprocess.run([spool_fill, path, "main", str(POINTS // BATCH), str(BATCH), "--sync", sync,
-                    "--precision", "ms"], check=True, stdout=subprocess.DEVNULL)
+                    "--precision", "ms", "--per-batch"], check=True, stdout=subprocess.DEVNULL)
 
 
 def phase_write(spool_fill):
@@ -103,7 +103,7 @@ def phase_write(spool_fill):
         path = os.path.join(TMP, f"w-{sync}.db")
         js = os.path.join(TMP, f"hf-{sync}.json")
         cmd = (f"{spool_fill} {path} main {POINTS // BATCH} {BATCH} --sync {sync} "
-               f"--precision ms >/dev/null")
+               f"--precision ms --per-batch >/dev/null")
         subprocess.run(["hyperfine", "--runs", str(RUNS), "--prepare", f"rm -f {path}*",
                         "--export-json", js, cmd], check=True, stdout=subprocess.DEVNULL)
         with open(js) as f:

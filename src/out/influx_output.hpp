@@ -105,11 +105,21 @@ class InfluxOutput {
  private:
   enum class Phase { kIdle, kFetching, kSending, kSettling, kWaiting };
   struct InFlight;
+  struct Fetched {
+    std::string error;
+    std::shared_ptr<InFlight> flight;  // null when nothing was queued
+    store::Removed corrupt;
+  };
 
   bool due(int64_t now_ms) const;
   void maybe_send();
-  void fetched(std::vector<store::Batch>&& batches, store::Removed corrupt, std::string error);
+  // Runs on the spool thread: one request body from the fetched batches.
+  static std::shared_ptr<InFlight> assemble(std::vector<store::Batch>&& batches,
+                                            int64_t split_lines, bool gzip);
+  void fetched(Fetched&& f);
+  void count_corrupt(const store::Removed& corrupt);
   void send(std::shared_ptr<InFlight> flight);
+  void prefetch(const InFlight& current);
   void answered(std::shared_ptr<InFlight> flight, http::ClientResponse&& response);
   void settle(std::shared_ptr<InFlight> flight, WriteOutcome outcome,
               const http::ClientResponse& response);
@@ -149,6 +159,9 @@ class InfluxOutput {
   uint64_t request_id_ = 0;
   // From send() until its outcome is recorded in the spool.
   std::shared_ptr<InFlight> flight_;
+  // During a backlog, the next request is read from the spool while the
+  // current one is on the wire; used only if the current one is delivered.
+  std::shared_ptr<InFlight> next_;
   // Callbacks from the spool thread or curl hold this weakly, so that an
   // output removed by a reload is not called after it is gone.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

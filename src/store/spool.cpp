@@ -95,10 +95,11 @@ static std::string read_body(sqlite3* db, StatementCache& statements, const Head
 // Walks the head of the queue from the index, reading bodies one at a time
 // and stopping as soon as the next batch would not fit.
 static std::string read_head(sqlite3* db, StatementCache& statements, std::string_view output,
-                             int64_t max_points, int64_t max_bytes, const std::set<int64_t>& skip,
-                             std::vector<Batch>* out, std::vector<Unreadable>* bad) {
+                             int64_t after_id, int64_t max_points, int64_t max_bytes,
+                             const std::set<int64_t>& skip, std::vector<Batch>* out,
+                             std::vector<Unreadable>* bad) {
   Query q(statements, Sql::kQueueHead);
-  q.bind(1, output);
+  q.bind(1, output).bind(2, after_id);
   int64_t points = 0;
   int64_t bytes = 0;
   int rc;
@@ -171,7 +172,7 @@ static std::string bury_unreadable(sqlite3* db, StatementCache& statements, std:
 }
 
 std::string Spool::fetch(std::string_view output, int64_t max_points, int64_t max_bytes,
-                         std::vector<Batch>* out, Removed* corrupt) {
+                         std::vector<Batch>* out, Removed* corrupt, int64_t after_id) {
   out->clear();
   Removed local;
   if (corrupt == nullptr) corrupt = &local;
@@ -180,7 +181,7 @@ std::string Spool::fetch(std::string_view output, int64_t max_points, int64_t ma
   // Read before the write transaction: once a read inside a write
   // transaction meets a damaged page, SQLite fails the rest of it too.
   std::string error =
-      read_head(db_, *statements_, output, max_points, max_bytes, unreadable_, out, &bad);
+      read_head(db_, *statements_, output, after_id, max_points, max_bytes, unreadable_, out, &bad);
   if (error.empty()) {
     Transaction tx(db_, *statements_);
     error = tx.begin();

@@ -121,8 +121,10 @@ class Spool {
   // first is always returned however large). Increments their `attempts`.
   // Rows whose body fails its checksum or cannot be read are moved to
   // dead_letters (status 0) and counted in *corrupt instead of returned.
+  // `after_id` skips the batches up to it (those of a request still in
+  // flight, so that the next request can be read meanwhile).
   std::string fetch(std::string_view output, int64_t max_points, int64_t max_bytes,
-                    std::vector<Batch>* out, Removed* corrupt);
+                    std::vector<Batch>* out, Removed* corrupt, int64_t after_id = 0);
 
   // Delivered: deletes the batches.
   std::string remove(std::span<const int64_t> ids);

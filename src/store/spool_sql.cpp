@@ -21,7 +21,8 @@ constexpr const char* kSql[] = {
     "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7)",
     // kQueueHead: answered from the batches_queue index alone; bodies are
     // read one at a time by id (kBatchBody) and only while they fit.
-    "SELECT id, points, bytes, precision, created_ms FROM batches WHERE output = ?1 ORDER BY id",
+    "SELECT id, points, bytes, precision, created_ms FROM batches WHERE output = ?1 AND id > ?2 "
+    "ORDER BY id",
     // kBatchBody
     "SELECT attempts, crc, body FROM batches WHERE id = ?1",
     // kBumpAttempts

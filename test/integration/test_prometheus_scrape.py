@@ -74,7 +74,10 @@ def test_prometheus_scrapes_daemon():
             check(state.get("lastError", "") == "", f"lastError: {state.get('lastError')!r}")
             check(state.get("labels", {}).get("job") == "edgemon", f"labels: {state.get('labels')}")
 
-            up = query(port, 'up{job="edgemon"}')
+            # The target's health can be reported a moment before the
+            # scrape's samples are committed and queryable.
+            up = harness.eventually(lambda: query(port, 'up{job="edgemon"}'), 10 * SLOW,
+                                    interval=0.1, what="the first scrape's samples")
             check(len(up) == 1 and up[0]["value"][1] == "1", f"up{{job=\"edgemon\"}} = {up}")
 
             load = query(port, 'node_load1{job="edgemon"}')

@@ -2,12 +2,13 @@
 // integration tests of `edgemon spool` run against a file our own code wrote.
 //
 //   spool_fill FILE OUTPUT COUNT POINTS [--precision P] [--created-ms MS]
-//              [--step-ms MS] [--dead STATUS]
+//              [--step-ms MS] [--dead STATUS] [--sync normal|full] [--per-batch]
 //
 // Each batch holds POINTS lines `spool_fill,output=OUTPUT,batch=K v=Ni T`.
 // Batch K is created at MS + K * step (default: now, 1000). --dead moves the
 // new batches straight to dead_letters with that HTTP status. Prints the ids
-// added, one per line.
+// added, one per line. --per-batch commits each batch in its own
+// transaction, as the daemon does (bench/spool_bench.py times it that way).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
   if (argc < 5) {
     std::fputs(
         "usage: spool_fill FILE OUTPUT COUNT POINTS [--precision P] [--created-ms MS] "
-        "[--step-ms MS] [--dead STATUS]\n",
+        "[--step-ms MS] [--dead STATUS] [--sync normal|full] [--per-batch]\n",
         stderr);
     return 2;
   }
@@ -46,17 +47,27 @@ int main(int argc, char** argv) {
   int64_t created = 0;
   int64_t step = 1000;
   int dead = 0;
-  for (int i = 5; i + 1 < argc; i += 2) {
+  bool sync_full = false;
+  bool per_batch = false;
+  for (int i = 5; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--per-batch") == 0) {
+      per_batch = true;
+      continue;
+    }
+    if (i + 1 >= argc) break;
+    if (std::strcmp(argv[i], "--sync") == 0) sync_full = std::strcmp(argv[i + 1], "full") == 0;
     if (std::strcmp(argv[i], "--precision") == 0) precision = argv[i + 1];
     if (std::strcmp(argv[i], "--created-ms") == 0) created = arg_int(argv[i + 1]);
     if (std::strcmp(argv[i], "--step-ms") == 0) step = arg_int(argv[i + 1]);
     if (std::strcmp(argv[i], "--dead") == 0) dead = static_cast<int>(arg_int(argv[i + 1]));
+    ++i;
   }
   if (created == 0) {
     created = static_cast<int64_t>(std::time(nullptr)) * 1000;
   }
   SpoolOptions options;
   options.path = argv[1];
+  options.sync_full = sync_full;
   std::string error;
   auto spool = Spool::open(options, nullptr, &error);
   if (!spool) {
@@ -67,7 +78,8 @@ int main(int argc, char** argv) {
   int64_t count = arg_int(argv[3]);
   int64_t points = arg_int(argv[4]);
   std::vector<NewBatch> batches;
-  for (int64_t k = 0; k < count; ++k) {
+  std::vector<int64_t> ids;
+  for (int64_t k = 0; k < count && error.empty(); ++k) {
     NewBatch b{output, created + k * step, points, precision, ""};
     for (int64_t p = 0; p < points; ++p) {
       b.body += "spool_fill,output=" + output + ",batch=" + std::to_string(k) +
@@ -75,9 +87,14 @@ int main(int argc, char** argv) {
                 std::to_string(scale_from_ms(precision, b.created_ms) + p) + "\n";
     }
     batches.push_back(std::move(b));
+    if (per_batch) {
+      std::vector<int64_t> one;
+      error = spool->append(batches, &one);
+      ids.insert(ids.end(), one.begin(), one.end());
+      batches.clear();
+    }
   }
-  std::vector<int64_t> ids;
-  error = spool->append(batches, &ids);
+  if (!per_batch && error.empty()) error = spool->append(batches, &ids);
   if (error.empty() && dead != 0) {
     error = spool->dead_letter(ids, dead, "spool_fill: HTTP " + std::to_string(dead));
   }
