@@ -12,6 +12,7 @@
 #include "build_info.hpp"
 #include "core/log.hpp"
 #include "core/uv_handle.hpp"
+#include "http/curl_library.hpp"
 
 namespace edgemon::http {
 
@@ -29,15 +30,9 @@ constexpr size_t kMaxReserve = 4 * 1024 * 1024;
 // to milliseconds cannot overflow.
 constexpr uint64_t kMaxRetryAfterSeconds = 1'000'000'000;
 
-void init_curl_once() {
-  // A function-local static runs this exactly once even if two threads get
-  // here together; libcurl before 7.84 does not guard its own global init.
-  static const bool ok = [] {
-    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (rc != CURLE_OK) log::error("curl_init_failed", {{"error", curl_easy_strerror(rc)}});
-    return rc == CURLE_OK;
-  }();
-  (void)ok;
+// Only reached once a client exists, and a client needs the library.
+const CurlLibrary& lib() {
+  return *curl_library();
 }
 
 std::string_view trim(std::string_view s) {
@@ -69,13 +64,13 @@ bool has_header(const std::vector<std::string>& lines, std::string_view name) {
 }
 
 struct EasyDeleter {
-  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+  void operator()(CURL* easy) const { lib().easy_cleanup(easy); }
 };
 struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+  void operator()(curl_slist* list) const { lib().slist_free_all(list); }
 };
 struct MultiDeleter {
-  void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
+  void operator()(CURLM* multi) const { lib().multi_cleanup(multi); }
 };
 
 // One request from send() until its callback. While `multi` is set the easy
@@ -85,7 +80,7 @@ struct Transfer {
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
   ~Transfer() {
-    if (multi != nullptr) curl_multi_remove_handle(multi, easy.get());
+    if (multi != nullptr) lib().multi_remove_handle(multi, easy.get());
   }
 
   uint64_t id = 0;
@@ -107,7 +102,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   if (body.empty() && t->max_response_bytes > 0) {
     // One allocation for the whole body when the server announced its size.
     curl_off_t length = -1;
-    curl_easy_getinfo(t->easy.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+    lib().easy_getinfo(t->easy.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
     // Capped: the announced size is the server's word, and a throw must not
     // cross this C callback.
     if (length > 0) {
@@ -153,7 +148,7 @@ class EasyOptions {
   explicit EasyOptions(CURL* easy) : easy_(easy) {}
   template <typename T>
   void set(CURLoption option, T value) {
-    if (rc_ == CURLE_OK) rc_ = curl_easy_setopt(easy_, option, value);
+    if (rc_ == CURLE_OK) rc_ = lib().easy_setopt(easy_, option, value);
   }
   CURLcode result() const { return rc_; }
 
@@ -194,7 +189,7 @@ void set_method(EasyOptions& o, const ClientRequest& request, const std::string&
 std::string build_headers(Transfer& t, const ClientRequest& request) {
   curl_slist* list = nullptr;
   auto append = [&list](const char* line) {
-    curl_slist* grown = curl_slist_append(list, line);
+    curl_slist* grown = lib().slist_append(list, line);
     if (grown == nullptr) return false;
     list = grown;
     return true;
@@ -215,7 +210,7 @@ std::string build_headers(Transfer& t, const ClientRequest& request) {
 
 // "" or why the request cannot be started.
 std::string configure(Transfer& t, const ClientRequest& request) {
-  t.easy.reset(curl_easy_init());
+  t.easy.reset(lib().easy_init());
   if (!t.easy) return "curl_easy_init failed";
   std::string error = build_headers(t, request);
   if (!error.empty()) return error;
@@ -244,24 +239,24 @@ std::string configure(Transfer& t, const ClientRequest& request) {
   if (!request.ca_file.empty()) o.set(CURLOPT_CAINFO, request.ca_file.c_str());
   o.set(CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L);
   o.set(CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L);
-  if (o.result() != CURLE_OK) return curl_easy_strerror(o.result());
+  if (o.result() != CURLE_OK) return lib().easy_strerror(o.result());
   // A timeout or cancel during a slow DNS lookup would otherwise join the
   // resolver thread on the loop; this way the thread finishes (and frees
   // itself) in the background. Missing before curl 7.87, hence optional.
-  curl_easy_setopt(t.easy.get(), CURLOPT_QUICK_EXIT, 1L);
+  lib().easy_setopt(t.easy.get(), CURLOPT_QUICK_EXIT, 1L);
   return "";
 }
 
 void fill_response(Transfer& t, CURLcode result) {
   ClientResponse& r = t.response;
   long status = 0;
-  curl_easy_getinfo(t.easy.get(), CURLINFO_RESPONSE_CODE, &status);
+  lib().easy_getinfo(t.easy.get(), CURLINFO_RESPONSE_CODE, &status);
   r.status = static_cast<int>(status);
   curl_off_t micros = 0;
-  curl_easy_getinfo(t.easy.get(), CURLINFO_TOTAL_TIME_T, &micros);
+  lib().easy_getinfo(t.easy.get(), CURLINFO_TOTAL_TIME_T, &micros);
   r.total_seconds = static_cast<double>(micros) / 1e6;
   if (result != CURLE_OK) {
-    r.error = t.error[0] != '\0' ? t.error : curl_easy_strerror(result);
+    r.error = t.error[0] != '\0' ? t.error : lib().easy_strerror(result);
     r.timed_out = result == CURLE_OPERATION_TIMEDOUT;
   }
 }
@@ -295,7 +290,9 @@ std::optional<std::chrono::milliseconds> ClientResponse::retry_after() const {
   if (!((text[0] >= 'A' && text[0] <= 'Z') || (text[0] >= 'a' && text[0] <= 'z'))) {
     return std::nullopt;
   }
-  time_t when = curl_getdate(std::string(text).c_str(), nullptr);
+  const CurlLibrary* library = curl_library();
+  if (library == nullptr) return std::nullopt;
+  time_t when = library->getdate(std::string(text).c_str(), nullptr);
   if (when == -1) return std::nullopt;
   int64_t delta = static_cast<int64_t>(when) - static_cast<int64_t>(time(nullptr));
   return std::chrono::seconds(std::max<int64_t>(delta, 0));
@@ -330,6 +327,7 @@ struct HttpClient::Impl {
   void fail_deferred();
   bool deliver(std::unique_ptr<Transfer> transfer);
   void init_timer(UvHandle<uv_timer_t>& timer);
+  bool start_curl();
 
   uv_loop_t* loop_;
   std::unique_ptr<CURLM, MultiDeleter> multi_;
@@ -339,26 +337,39 @@ struct HttpClient::Impl {
   std::unordered_map<uint64_t, std::unique_ptr<Transfer>> transfers_;
   std::vector<uint64_t> failed_early_;
   uint64_t next_id_ = 1;
+  std::string unavailable_;  // why there is no multi handle
   bool tearing_down_ = false;
   // Set while a user callback runs: that callback may destroy the client.
   bool* destroyed_ = nullptr;
 };
 
 HttpClient::Impl::Impl(uv_loop_t* loop) : loop_(loop) {
-  init_curl_once();
   init_timer(timer_);
   init_timer(deferred_);
-  multi_.reset(curl_multi_init());
+}
+
+// libcurl is loaded by the first request, not by the first client: a daemon
+// that never sends anything never pays for it (see curl_library.hpp).
+bool HttpClient::Impl::start_curl() {
+  if (multi_) return true;
+  if (!unavailable_.empty()) return false;
+  if (curl_library(&unavailable_) == nullptr) {
+    log::error("http_client_unavailable", {{"error", unavailable_}});
+    return false;
+  }
+  multi_.reset(lib().multi_init());
   if (!multi_) {
-    log::error("curl_multi_init_failed");
-    return;
+    unavailable_ = "curl_multi_init failed";
+    log::error("http_client_unavailable", {{"error", unavailable_}});
+    return false;
   }
   CURLM* m = multi_.get();
-  curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
-  curl_multi_setopt(m, CURLMOPT_SOCKETDATA, static_cast<void*>(this));
-  curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
-  curl_multi_setopt(m, CURLMOPT_TIMERDATA, static_cast<void*>(this));
-  curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, kMaxHostConnections);
+  lib().multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
+  lib().multi_setopt(m, CURLMOPT_SOCKETDATA, static_cast<void*>(this));
+  lib().multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
+  lib().multi_setopt(m, CURLMOPT_TIMERDATA, static_cast<void*>(this));
+  lib().multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, kMaxHostConnections);
+  return true;
 }
 
 void HttpClient::Impl::init_timer(UvHandle<uv_timer_t>& timer) {
@@ -384,15 +395,15 @@ uint64_t HttpClient::Impl::send(ClientRequest request, ClientCallback done) {
   t->done = std::move(done);
   t->body = std::move(request.body);
   t->max_response_bytes = request.max_response_bytes;
-  std::string error = multi_ ? configure(*t, request) : "curl is not available";
+  std::string error = start_curl() ? configure(*t, request) : unavailable_;
   if (error.empty()) {
     // Only queues the transfer: curl starts it from our timer, so the
     // callback cannot run before send() returns.
-    CURLMcode rc = curl_multi_add_handle(multi_.get(), t->easy.get());
+    CURLMcode rc = lib().multi_add_handle(multi_.get(), t->easy.get());
     if (rc == CURLM_OK) {
       t->multi = multi_.get();
     } else {
-      error = curl_multi_strerror(rc);
+      error = lib().multi_strerror(rc);
     }
   }
   if (!error.empty()) {
@@ -436,7 +447,7 @@ int HttpClient::Impl::watch(curl_socket_t fd, int what, SocketWatch* known) {
     created->poll.get()->data = created.get();
     w = created.get();
     watches_[fd] = std::move(created);
-    curl_multi_assign(multi_.get(), fd, w);
+    lib().multi_assign(multi_.get(), fd, w);
   }
   int events = 0;
   if (what & CURL_POLL_IN) events |= UV_READABLE;
@@ -481,7 +492,7 @@ int HttpClient::Impl::on_timer(CURLM*, long timeout_ms, void* user) {
 
 void HttpClient::Impl::drive(curl_socket_t fd, int flags) {
   int running = 0;
-  curl_multi_socket_action(multi_.get(), fd, flags, &running);
+  lib().multi_socket_action(multi_.get(), fd, flags, &running);
   finish_completed();
 }
 
@@ -490,10 +501,10 @@ void HttpClient::Impl::finish_completed() {
   // message queue, and a cancelled id is simply not found below.
   std::vector<std::pair<uint64_t, CURLcode>> done;
   int left = 0;
-  while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &left)) {
+  while (CURLMsg* msg = lib().multi_info_read(multi_.get(), &left)) {
     if (msg->msg != CURLMSG_DONE) continue;
     void* t = nullptr;
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+    lib().easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
     done.emplace_back(static_cast<Transfer*>(t)->id, msg->data.result);
   }
   for (const auto& [id, result] : done) {
