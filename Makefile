@@ -46,6 +46,7 @@ test: deps build
 
 bench: deps-bench build
 	bench/run.sh ./$(BUILD)/edgemon
+	python3 bench/spool_bench.py ./$(BUILD)/edgemon ./$(BUILD)/test/spool_fill
 
 fuzz: deps
 	cmake -S . -B $(FUZZ_BUILD) -DEDGEMON_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \

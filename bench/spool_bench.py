@@ -25,35 +25,18 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "test", "integration"))
 import bench  # noqa: E402  (shared helpers: spawn, stop, free_port, loop lag)
+from influx import Influxd  # noqa: E402  (the tests' influxd on loopback)
 
 POINTS = int(os.environ.get("BENCH_SPOOL_POINTS", "1000000"))
 RUNS = int(os.environ.get("BENCH_SPOOL_RUNS", "3"))
 BATCH = 5000
 TMP = tempfile.mkdtemp(prefix="edgemon-spool-bench-")
-
-INFLUXD_CONF = """\
-reporting-enabled = false
-bind-address = "127.0.0.1:{rpc}"
-[meta]
-  dir = "{d}/meta"
-[data]
-  dir = "{d}/data"
-  wal-dir = "{d}/wal"
-  query-log-enabled = false
-[monitor]
-  store-enabled = false
-[http]
-  bind-address = "127.0.0.1:{port}"
-  log-enabled = false
-[logging]
-  level = "warn"
-"""
-
 
 def http(method, port, path, body=None, timeout=60):
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method)
@@ -61,35 +44,9 @@ def http(method, port, path, body=None, timeout=60):
         return r.status, r.read()
 
 
-def start_influxd():
-    d = tempfile.mkdtemp(prefix="influx-", dir=TMP)
-    port, rpc = bench.free_port(), bench.free_port()
-    conf = os.path.join(d, "influxdb.conf")
-    with open(conf, "w") as f:
-        f.write(INFLUXD_CONF.format(d=d, port=port, rpc=rpc))
-    p = bench.spawn(["influxd", "run", "-config", conf])
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if http("GET", port, "/ping")[0] == 204:
-                return p, port
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("influxd did not start")
-
-
-def influx_query(port, db, q):
-    qs = urllib.parse.urlencode({"db": db, "q": q})
-    return json.loads(http("GET", port, "/query?" + qs)[1])["results"][0]
-
-
-def create_db(port, db):
-    http("POST", port, "/query?" + urllib.parse.urlencode({"q": f"CREATE DATABASE {db}"}))
-
-
-def count_points(port, db):
-    r = influx_query(port, db, 'SELECT count("v") FROM "spool_fill"')
-    return sum(s["values"][0][1] for s in r.get("series", []))
+def count_points(server, db):
+    return sum(sr["values"][0][1]
+               for sr in server.query(db, 'SELECT count("v") FROM "spool_fill"'))
 
 
 def fill(spool_fill, path, sync="normal"):
@@ -177,7 +134,8 @@ def phase_memory(binary, spool_fill):
 
 
 def phase_replay(binary, spool_fill):
-    influxd, iport = start_influxd()
+    server = Influxd().start()
+    iport = server.port
     try:
         # (b) direct: the same lines, straight into influxd with curl.
         src = os.path.join(TMP, "direct-src.db")
@@ -190,7 +148,7 @@ def phase_replay(binary, spool_fill):
         os.makedirs(chunks)
         subprocess.run(["split", "-l", str(BATCH), "-a", "4", lp, chunks + "/c"], check=True)
         files = sorted(os.listdir(chunks))
-        create_db(iport, "direct")
+        server.create_database("direct")
         url = f"http://127.0.0.1:{iport}/write?db=direct&precision=ms"
         # One curl process, one keep-alive connection, one request per chunk.
         args = ["curl", "-sS"]
@@ -205,14 +163,14 @@ def phase_replay(binary, spool_fill):
         codes = r.stdout.split()
         if any(c != "204" for c in codes):
             raise SystemExit(f"direct write failed: {set(codes)} {r.stderr[:300]}")
-        direct_n = count_points(iport, "direct")
+        direct_n = count_points(server, "direct")
         bench.log(f"direct curl: {direct_n:,} points in {direct_s:.2f}s")
 
         # (a) replay: edgemon started on a spool holding the same backlog.
         state = tempfile.mkdtemp(prefix="replay-", dir=TMP)
         spool = os.path.join(state, "spool.db")
         fill(spool_fill, spool)
-        create_db(iport, "replay")
+        server.create_database("replay")
         port = bench.free_port()
         t0 = time.monotonic()
         p = bench.spawn(edgemon_cmd(binary, port, state, spool, iport, "replay",
@@ -229,12 +187,12 @@ def phase_replay(binary, spool_fill):
         replay_s = time.monotonic() - t0
         lag = bench.loop_lag_p99(metrics(port), before)
         bench.stop(p)
-        replay_n = count_points(iport, "replay")
+        replay_n = count_points(server, "replay")
         bench.log(f"edgemon replay: {replay_n:,} points in {replay_s:.2f}s, lag p99 {lag}")
         return {"direct_s": direct_s, "direct_n": direct_n, "replay_s": replay_s,
                 "replay_n": replay_n, "lag_p99": lag}
     finally:
-        bench.stop(influxd)
+        server.stop()
 
 
 def main():

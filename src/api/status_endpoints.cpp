@@ -5,17 +5,12 @@
 #include <memory>
 
 #include "build_info.hpp"
+#include "core/clock.hpp"
 
 namespace edgemon::api {
 namespace {
 
 using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
-
-int64_t unix_now_ms() {
-  uv_timeval64_t tv{};
-  uv_gettimeofday(&tv);
-  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 std::string rfc3339(int64_t unix_ms) {
   if (unix_ms == 0) return "";

@@ -14,15 +14,6 @@
 namespace edgemon::app {
 namespace {
 
-log::Options log_options(const config::Config& config) {
-  log::Options o;
-  log::parse_level(config.log.level, &o.level);
-  o.file = config.log.file;
-  o.max_file_bytes = config.log.max_size.bytes;
-  o.max_files = static_cast<int>(config.log.max_files);
-  return o;
-}
-
 // A one-shot run has nothing left to flush: give stuck thread-pool work (a
 // statfs on a dead NFS mount) a moment, then leave without waiting for it.
 // The points of the round just completed, in nanosecond precision: what an

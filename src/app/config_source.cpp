@@ -44,4 +44,13 @@ void print_errors(const config::Errors& errors) {
     std::fprintf(stderr, "%s\n", e.to_string().c_str());
 }
 
+log::Options log_options(const config::Config& config) {
+  log::Options o;
+  log::parse_level(config.log.level, &o.level);
+  o.file = config.log.file;
+  o.max_file_bytes = config.log.max_size.bytes;
+  o.max_files = static_cast<int>(config.log.max_files);
+  return o;
+}
+
 }  // namespace edgemon::app

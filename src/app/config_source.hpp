@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/config_loader.hpp"
+#include "core/log.hpp"
 
 namespace edgemon::app {
 
@@ -21,6 +22,9 @@ struct ConfigSource {
   // that e.g. a bad filter regex is reported here, not at run time.
   config::Errors load(config::Config* out) const;
 };
+
+// The `log` section as the logger's options.
+log::Options log_options(const config::Config& config);
 
 // Prints errors one per line to stderr.
 void print_errors(const config::Errors& errors);

@@ -1,5 +1,6 @@
 #include "app/daemon.hpp"
 
+#include <malloc.h>
 #include <signal.h>
 #include <uv.h>
 
@@ -13,6 +14,7 @@
 #include "build_info.hpp"
 #include "collect/host_points.hpp"
 #include "collect/scheduler.hpp"
+#include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/loop_close.hpp"
 #include "core/loop_lag.hpp"
@@ -25,21 +27,6 @@
 
 namespace edgemon::app {
 namespace {
-
-int64_t unix_now_ms() {
-  uv_timeval64_t tv{};
-  uv_gettimeofday(&tv);
-  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-log::Options log_options(const config::Config& config) {
-  log::Options o;
-  log::parse_level(config.log.level, &o.level);
-  o.file = config.log.file;
-  o.max_file_bytes = config.log.max_size.bytes;
-  o.max_files = static_cast<int>(config.log.max_files);
-  return o;
-}
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -256,6 +243,12 @@ int run_daemon(const ConfigSource& source) {
   }
   // A client that disconnects mid-response must not kill the daemon.
   ::signal(SIGPIPE, SIG_IGN);
+  // Request bodies of a backlog replay are a few hundred KiB each. glibc
+  // raises its mmap threshold after such a block is freed, and from then on
+  // serves them from the heap, which keeps its high-water mark: RSS would
+  // grow with the size of a backlog's requests and stay there. A fixed
+  // threshold hands every large block back to the kernel when it is freed.
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
   uv_loop_t loop;
   uv_loop_init(&loop);

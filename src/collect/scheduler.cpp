@@ -2,17 +2,12 @@
 
 #include <algorithm>
 
+#include "core/clock.hpp"
 #include "core/log.hpp"
 #include "metrics/prometheus_text.hpp"
 
 namespace edgemon::collect {
 namespace {
-
-int64_t unix_now_ms() {
-  uv_timeval64_t tv{};
-  uv_gettimeofday(&tv);
-  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 constexpr metrics::FamilyDesc kSuccess{
     "edgemon_collector_success", "Whether the collector's last run succeeded (1) or failed (0).",

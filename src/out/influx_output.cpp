@@ -2,18 +2,13 @@
 
 #include <algorithm>
 
+#include "core/clock.hpp"
 #include "core/gzip.hpp"
 #include "core/log.hpp"
 #include "out/influx_request.hpp"
 
 namespace edgemon::out {
 namespace {
-
-int64_t unix_now_ms() {
-  uv_timeval64_t tv{};
-  uv_gettimeofday(&tv);
-  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 // Requests are also bounded in bytes: InfluxDB 1.x refuses bodies over 25 MB
 // by default, and one request must not hold a board's memory.
@@ -288,6 +283,9 @@ std::shared_ptr<InfluxOutput::InFlight> InfluxOutput::assemble(std::vector<store
 }
 
 void InfluxOutput::prefetch(const InFlight& current) {
+  // Only a healthy output reads ahead: while it retries, the request would
+  // be thrown away, and during an outage memory stays at one request.
+  if (stats_.state != OutputState::kOk) return;
   if (current.partial || split_lines_ > 0 || current.ids.empty()) return;
   if (queue_.points - current.points < config_.batch_size) return;  // no backlog
   std::weak_ptr<bool> alive = alive_;

@@ -2,17 +2,12 @@
 
 #include <algorithm>
 
+#include "core/clock.hpp"
 #include "core/config_assign.hpp"
 #include "core/log.hpp"
 
 namespace edgemon::out {
 namespace {
-
-int64_t unix_now_ms() {
-  uv_timeval64_t tv{};
-  uv_gettimeofday(&tv);
-  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 // While the spool cannot be written (disk full, file system read-only) the
 // batches wait in memory up to this much; beyond it the oldest are dropped

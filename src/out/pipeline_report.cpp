@@ -1,6 +1,7 @@
 // The outputs and the spool as an operator sees them: /status and /metrics.
 #include <uv.h>
 
+#include "core/clock.hpp"
 #include "out/pipeline.hpp"
 
 namespace edgemon::out {
@@ -8,12 +9,6 @@ namespace {
 
 using metrics::FamilyDesc;
 using metrics::Type;
-
-int64_t unix_now_ms() {
-  uv_timeval64_t tv{};
-  uv_gettimeofday(&tv);
-  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 double oldest_age_seconds(const store::QueueStats& q, int64_t now_ms) {
   if (q.batches == 0 || q.oldest_created_ms == 0) return 0;

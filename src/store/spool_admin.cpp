@@ -158,36 +158,35 @@ std::string Spool::list_dead_letters(std::string_view output, int64_t after_id, 
   return rc == SQLITE_DONE ? "" : sql_error(db_, "dead letters");
 }
 
-std::string Spool::retry_dead_letters(std::string_view output, std::span<const int64_t> ids,
-                                      Removed* moved) {
-  *moved = Removed{};
-  Transaction tx(db_, *statements_);
+// Applies `step` to the chosen dead letters (ids, or all of `output`) in one
+// transaction; *done gets their totals only if it committed.
+static std::string each_dead_letter(sqlite3* db, StatementCache& statements,
+                                    std::string_view output, std::span<const int64_t> ids,
+                                    Removed* done,
+                                    std::string (*step)(sqlite3*, StatementCache&, std::string_view,
+                                                        int64_t, Removed*)) {
+  *done = Removed{};
+  Transaction tx(db, statements);
   if (std::string e = tx.begin(); !e.empty()) return e;
   std::vector<int64_t> chosen;
-  if (std::string e = select_dead(db_, *statements_, output, ids, &chosen); !e.empty()) return e;
-  Removed done;
+  if (std::string e = select_dead(db, statements, output, ids, &chosen); !e.empty()) return e;
+  Removed counted;
   for (int64_t id : chosen) {
-    if (std::string e = requeue(db_, *statements_, output, id, &done); !e.empty()) return e;
+    if (std::string e = step(db, statements, output, id, &counted); !e.empty()) return e;
   }
   if (std::string e = tx.commit(); !e.empty()) return e;
-  *moved = done;
+  *done = std::move(counted);
   return "";
+}
+
+std::string Spool::retry_dead_letters(std::string_view output, std::span<const int64_t> ids,
+                                      Removed* moved) {
+  return each_dead_letter(db_, *statements_, output, ids, moved, requeue);
 }
 
 std::string Spool::purge_dead_letters(std::string_view output, std::span<const int64_t> ids,
                                       Removed* removed) {
-  *removed = Removed{};
-  Transaction tx(db_, *statements_);
-  if (std::string e = tx.begin(); !e.empty()) return e;
-  std::vector<int64_t> chosen;
-  if (std::string e = select_dead(db_, *statements_, output, ids, &chosen); !e.empty()) return e;
-  Removed done;
-  for (int64_t id : chosen) {
-    if (std::string e = delete_dead(db_, *statements_, output, id, &done); !e.empty()) return e;
-  }
-  if (std::string e = tx.commit(); !e.empty()) return e;
-  *removed = done;
-  return "";
+  return each_dead_letter(db_, *statements_, output, ids, removed, delete_dead);
 }
 
 }  // namespace edgemon::store

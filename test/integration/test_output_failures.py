@@ -18,43 +18,15 @@ import re
 import time
 
 import harness
+import output_config
 from fake_influx import FakeInflux
-from harness import Daemon, check, eventually, make_tmpdir, run_cli, write_file
+from harness import Daemon, check, eventually, make_tmpdir, run_cli
 
 ERROR_JSON = {"Content-Type": "application/json"}
 
 
-def yaml_value(v):
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return str(v)
-    return json.dumps(v)  # a JSON string is a YAML double-quoted scalar
-
-
 def write_config(outputs, interval="500ms"):
-    """A config with these outputs (dicts of keys); every output defaults to
-    short flush and retry times so that the scenarios run in seconds."""
-    text = f"""\
-device_id: it-failures
-collect:
-  interval: {interval}
-spool:
-  commit_interval: 100ms
-outputs:
-  stop_timeout: 2s
-  influxdb:
-"""
-    for o in outputs:
-        keys = {"flush_interval": "200ms", "retry_initial": "200ms", "retry_max": "1s"}
-        if o.get("version", 1) == 1:
-            keys["database"] = "edge"
-        keys.update(o)
-        first = True
-        for k, v in keys.items():
-            text += ("    - " if first else "      ") + f"{k}: {yaml_value(v)}\n"
-            first = False
-    return write_file(os.path.join(make_tmpdir("edgemon-cfg-"), "edgemon.yaml"), text)
+    return output_config.write_config(outputs, "it-failures", interval)
 
 
 def output_status(daemon, name="main"):

@@ -19,40 +19,15 @@ import threading
 import time
 
 import harness
+import output_config
 from fake_influx import FakeInflux
-from harness import Daemon, check, eventually, free_port, make_tmpdir, run_cli, write_file
+from harness import Daemon, check, eventually, free_port, make_tmpdir, run_cli
 
 CAP = 64 * 1024
 
 
-def yaml_value(v):
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return str(v)
-    return json.dumps(v)
-
-
 def write_config(outputs, interval="300ms"):
-    text = f"""\
-device_id: it-spool
-collect:
-  interval: {interval}
-spool:
-  commit_interval: 100ms
-outputs:
-  stop_timeout: 2s
-  influxdb:
-"""
-    for o in outputs:
-        keys = {"database": "edge", "schema": "host", "flush_interval": "200ms",
-                "retry_initial": "200ms", "retry_max": "1s"}
-        keys.update(o)
-        first = True
-        for k, v in keys.items():
-            text += ("    - " if first else "      ") + f"{k}: {yaml_value(v)}\n"
-            first = False
-    return write_file(os.path.join(make_tmpdir("edgemon-cfg-"), "edgemon.yaml"), text)
+    return output_config.write_config(outputs, "it-spool", interval, schema="host")
 
 
 def closed_url():
