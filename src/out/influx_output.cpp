@@ -133,6 +133,8 @@ void InfluxOutput::count_dropped(const store::Removed& by_max_bytes,
 }
 
 void InfluxOutput::end_flight(const InFlight& flight, bool delivered) {
+  // `flight` may be owned by flight_ alone (after a cancel): keep it alive.
+  std::shared_ptr<InFlight> keep = flight_;
   if (flight_.get() == &flight) flight_.reset();
   if (flight.capped.total() == 0) return;
   if (!delivered) {
