@@ -75,7 +75,7 @@ class Daemon {
     host_points_.set_common_tags(
         collect::host_common_tags(info_.device_id, info_.hostname, config_->tags));
     scheduler_.set_round_listener([this] { publish_round(); });
-    pipeline_.start(*config_, info_.state_dir);
+    pipeline_.start(*config_, spool_path(*config_));
     register_routes();
     server_ = std::make_unique<http::Server>(loop_, config_->http, router_);
     if (std::string err = server_->listen(); !err.empty()) {

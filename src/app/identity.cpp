@@ -91,4 +91,11 @@ std::string prepare_state_dir(const std::string& path) {
   return "";
 }
 
+std::string spool_path(const config::Config& config) {
+  if (!config.spool.path.empty()) return config.spool.path;
+  std::string dir = resolve_state_dir(config);
+  if (!dir.empty() && dir.back() != '/') dir += '/';
+  return dir + "spool.db";
+}
+
 }  // namespace edgemon::app

@@ -22,4 +22,8 @@ std::string resolve_state_dir(const config::Config& config);
 // Returns "" or the error.
 std::string prepare_state_dir(const std::string& path);
 
+// The spool file the daemon uses under `config`: spool.path, else spool.db
+// in the state directory.
+std::string spool_path(const config::Config& config);
+
 }  // namespace edgemon::app

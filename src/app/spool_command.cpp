@@ -426,13 +426,6 @@ int run(const Args& a) {
 
 }  // namespace
 
-std::string spool_path(const config::Config& config) {
-  if (!config.spool.path.empty()) return config.spool.path;
-  std::string dir = resolve_state_dir(config);
-  if (!dir.empty() && dir.back() != '/') dir += '/';
-  return dir + "spool.db";
-}
-
 int spool_command(int argc, char** argv) {
   Args a;
   if (int rc = parse_args(argc, argv, &a); rc >= 0) return rc;

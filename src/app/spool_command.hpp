@@ -7,10 +7,6 @@
 
 namespace edgemon::app {
 
-// The spool file the daemon uses under `config`: spool.path, else spool.db
-// in the state directory.
-std::string spool_path(const config::Config& config);
-
 // argv[0] is "spool". Returns the exit code: 0, 1 (failed) or 2 (usage).
 int spool_command(int argc, char** argv);
 

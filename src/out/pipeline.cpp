@@ -59,9 +59,9 @@ std::unique_ptr<InfluxOutput> Pipeline::make_output(const config::InfluxOutputCo
   return output;
 }
 
-void Pipeline::start(const config::Config& config, const std::string& state_dir) {
+void Pipeline::start(const config::Config& config, const std::string& spool_path) {
   spool_config_ = config.spool;
-  report_.path = config.spool.path.empty() ? state_dir + "/spool.db" : config.spool.path;
+  report_.path = spool_path;
   for (const auto& c : config.outputs.influxdb)
     outputs_.push_back(make_output(c));
   if (!outputs_.empty()) begin();

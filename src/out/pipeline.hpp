@@ -43,10 +43,10 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  // Builds the outputs and opens the spool (on the spool thread; sending
-  // starts once it is open). `state_dir` is where the spool lives unless
-  // spool.path says otherwise. Nothing is opened when no output is configured.
-  void start(const config::Config& config, const std::string& state_dir);
+  // Builds the outputs and opens the spool file (on the spool thread;
+  // sending starts once it is open). Nothing is opened when no output is
+  // configured.
+  void start(const config::Config& config, const std::string& spool_path);
   // Applies a reloaded configuration: outputs whose settings changed are
   // rebuilt (a request in flight is abandoned and its batch resent), removed
   // ones stop (their spooled batches stay, for `edgemon spool`).
