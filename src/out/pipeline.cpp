@@ -126,6 +126,10 @@ void Pipeline::reconfigure(const config::Config& config) {
   }
   for (const auto& o : outputs_) {
     if (o == nullptr) continue;
+    // Rebuilt or removed: what it collected but did not commit yet still
+    // goes to the spool, under its name.
+    store::NewBatch pending;
+    if (o->take_pending(unix_now_ms(), &pending)) unspooled_.push_back(std::move(pending));
     bool kept = std::any_of(config.outputs.influxdb.begin(), config.outputs.influxdb.end(),
                             [&](const auto& c) { return c.name == o->name(); });
     if (!kept) {
@@ -142,6 +146,7 @@ void Pipeline::reconfigure(const config::Config& config) {
     return;
   }
   if (report_.open) housekeeping();
+  if (!unspooled_.empty()) schedule_commit();
 }
 
 void Pipeline::publish(std::span<const metrics::Point> host,
