@@ -295,7 +295,8 @@ std::optional<std::chrono::milliseconds> ClientResponse::retry_after() const {
   time_t when = library->getdate(std::string(text).c_str(), nullptr);
   if (when == -1) return std::nullopt;
   int64_t delta = static_cast<int64_t>(when) - static_cast<int64_t>(time(nullptr));
-  return std::chrono::seconds(std::max<int64_t>(delta, 0));
+  delta = std::clamp<int64_t>(delta, 0, static_cast<int64_t>(kMaxRetryAfterSeconds));
+  return std::chrono::seconds(delta);
 }
 
 // ---- HttpClient ----

@@ -61,8 +61,7 @@ struct InfluxOutput::InFlight {
 
 InfluxOutput::InfluxOutput(uv_loop_t* loop, http::HttpClient& client, store::SpoolWorker& spool,
                            const config::InfluxOutputConfig& config, StatsListener on_stats)
-    : loop_(loop),
-      client_(client),
+    : client_(client),
       spool_(spool),
       config_(config),
       on_stats_(std::move(on_stats)),

@@ -132,7 +132,6 @@ class InfluxOutput {
   void wake_in(int64_t ms);
   http::ClientRequest build_request(const InFlight& flight) const;
 
-  uv_loop_t* loop_;
   http::HttpClient& client_;
   store::SpoolWorker& spool_;
   config::InfluxOutputConfig config_;

@@ -106,6 +106,16 @@ void list_items_are_checked(void**) {
                   "test.yaml:2:13: collect.disable: no collector named 'nope'");
   assert_contains(only_error("collect:\n  filesystem:\n    fs_types_exclude: \"(\"\n"),
                   "collect.filesystem.fs_types_exclude: invalid regular expression");
+  // Stacked repetitions make glibc's regcomp take exponential memory.
+  assert_contains(only_error("collect:\n  netdev:\n    devices_exclude: \"^veth++++\"\n"),
+                  "a repetition of a repetition");
+  assert_contains(only_error("collect:\n  netdev:\n    devices_exclude: \"x{2}{3}\"\n"),
+                  "a repetition of a repetition");
+  Config c;
+  assert_true(load_yaml_string(
+                  "collect:\n  netdev:\n    devices_exclude: \"^(eth|en)[0-9+*]{1,3}\\\\+$\"\n",
+                  "test.yaml", &c)
+                  .empty());
 }
 
 void syntax_error_names_position(void**) {
