@@ -68,28 +68,38 @@ def stored_rounds(server):
     return len(times)
 
 
-def wait_all_delivered(daemon, server, timeout, extra_rounds=0):
-    """Until influxd holds exactly the rounds the daemon made (+ extra_rounds)
-    and nothing is queued. Between rounds there is a moment when both agree."""
+def new_server():
+    server = Influxd().start()
+    server.create_database(DB)
+    return server
+
+
+def wait_flowing(server, what="points flowing"):
+    eventually(lambda: stored_rounds(server) >= 2, 15 * harness.SLOW, interval=0.1, what=what)
+
+
+def wait_all_delivered(daemon, server, timeout, earlier=(0,), min_made=0,
+                       what="every round delivered exactly once"):
+    """Until influxd holds exactly the rounds this daemon's counter shows plus
+    `earlier` (rounds counted before: a killed daemon, or the collectors
+    before a reload -- any of the values given), and nothing is queued.
+    Between rounds there is a moment when all agree."""
     def agreed():
-        before = runs(daemon)
+        made = runs(daemon)
         stored = stored_rounds(server)
         queued = output_status(daemon)["queued"]["points"]
-        after = runs(daemon)
-        check(stored <= after + extra_rounds, f"influxd has {stored} rounds, daemon made {after}"
-                                              f" (+{extra_rounds}): points doubled?")
-        return before == after and stored == after + extra_rounds and queued == 0
-    eventually(agreed, timeout * harness.SLOW, interval=0.1,
-               what="every round delivered exactly once")
+        check(stored <= made + max(earlier), f"influxd has {stored} rounds, daemon made {made}"
+                                             f" (+{max(earlier)} earlier): points doubled?")
+        return made >= min_made and queued == 0 and made == runs(daemon) and \
+            stored - made in earlier
+    eventually(agreed, timeout * harness.SLOW, interval=0.1, what=what)
 
 
 def test_host_points_arrive_with_the_documented_schema():
-    server = Influxd().start()
-    server.create_database(DB)
+    server = new_server()
     cfg = write_config(config(server.url, schema="both"))
     with Daemon(config_path=cfg) as d:
-        eventually(lambda: stored_rounds(server) >= 2, 15 * harness.SLOW, interval=0.1,
-                   what="two rounds in influxd")
+        wait_flowing(server, what="two rounds in influxd")
         have = set(server.measurements(DB))
         for m in ("cpu", "meminfo", "loadavg", "netdev", "stat", "system_metrics",
                   "edgemon_collector"):
@@ -116,12 +126,10 @@ def test_host_points_arrive_with_the_documented_schema():
 
 
 def test_outage_of_30s_loses_and_doubles_nothing():
-    server = Influxd().start()
-    server.create_database(DB)
+    server = new_server()
     cfg = write_config(config(server.url))
     with Daemon(config_path=cfg) as d:
-        eventually(lambda: stored_rounds(server) >= 2, 15 * harness.SLOW, interval=0.1,
-                   what="points flowing")
+        wait_flowing(server)
         server.stop()
         eventually(lambda: output_status(d)["state"] == "retrying", 10 * harness.SLOW,
                    what="output retrying")
@@ -144,13 +152,11 @@ def test_outage_of_30s_loses_and_doubles_nothing():
 
 
 def test_sigkill_during_an_outage_loses_nothing():
-    server = Influxd().start()
-    server.create_database(DB)
+    server = new_server()
     cfg = write_config(config(server.url))
     state = make_tmpdir("edgemon-state-")
     first = Daemon(config_path=cfg, state_dir=state).start()
-    eventually(lambda: stored_rounds(server) >= 2, 15 * harness.SLOW, interval=0.1,
-               what="points flowing")
+    wait_flowing(server)
     server.stop()
     eventually(lambda: output_status(first)["queued"]["points"] > 0 and runs(first) >= 5,
                20 * harness.SLOW, what="a backlog")
@@ -165,21 +171,13 @@ def test_sigkill_during_an_outage_loses_nothing():
         server.start()
         # The first daemon may have completed one more round between our
         # reading and the kill; it was committed right away, so it counts.
-        def delivered():
-            made = runs(second)
-            stored = stored_rounds(server)
-            queued = output_status(second)["queued"]["points"]
-            check(stored <= made + made_before_kill + 1, "more rounds stored than made")
-            return queued == 0 and made == runs(second) and \
-                stored - made in (made_before_kill, made_before_kill + 1)
-        eventually(delivered, 30 * harness.SLOW, interval=0.1,
-                   what="first and second daemon's rounds all delivered")
+        wait_all_delivered(second, server, 30, earlier=(made_before_kill, made_before_kill + 1),
+                           what="first and second daemon's rounds all delivered")
     server.stop()
 
 
 def test_sigterm_sends_what_is_queued():
-    server = Influxd().start()
-    server.create_database(DB)
+    server = new_server()
     # Nothing is due before the stop: batch_size and flush_interval are huge.
     cfg = write_config(config(server.url).replace("flush_interval: 200ms", "flush_interval: 1h")
                        + "      batch_size: 1000000\n")
@@ -195,8 +193,7 @@ def test_sigterm_sends_what_is_queued():
 
 
 def test_rejected_batches_are_dead_lettered_and_the_rest_flows():
-    server = Influxd().start()
-    server.create_database(DB)
+    server = new_server()
     # load1 as a string makes every float load1 a field type conflict: influxd
     # answers 400 (partial write) for every batch, storing the other points.
     # Field types are fixed per shard: the seed must be in the current one.
@@ -219,12 +216,10 @@ def test_rejected_batches_are_dead_lettered_and_the_rest_flows():
 
 
 def test_reload_that_rebuilds_the_output_loses_nothing():
-    server = Influxd().start()
-    server.create_database(DB)
+    server = new_server()
     cfg = write_config(config(server.url))
     with Daemon(config_path=cfg) as d:
-        eventually(lambda: stored_rounds(server) >= 2, 15 * harness.SLOW, interval=0.1,
-                   what="points flowing")
+        wait_flowing(server)
         # A changed key rebuilds the output; what it had encoded but not yet
         # committed must still reach the spool and influxd.
         write_file(cfg, config(server.url) + "      batch_size: 4000\n")
@@ -235,15 +230,8 @@ def test_reload_that_rebuilds_the_output_loses_nothing():
               "no reloaded event")
         # A reload rebuilds the collectors, whose run counters start again;
         # one round may have come between our reading and the reload.
-        def delivered():
-            made = runs(d)
-            stored = stored_rounds(server)
-            queued = output_status(d)["queued"]["points"]
-            check(stored <= made + made_before + 1, "more rounds stored than made")
-            return made >= 2 and queued == 0 and made == runs(d) and \
-                stored - made in (made_before, made_before + 1)
-        eventually(delivered, 20 * harness.SLOW, interval=0.1,
-                   what="rounds before and after the reload all delivered once")
+        wait_all_delivered(d, server, 20, earlier=(made_before, made_before + 1), min_made=2,
+                           what="rounds before and after the reload all delivered once")
     server.stop()
 
 
