@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "api/alert_endpoints.hpp"
+#include "api/ingest_endpoints.hpp"
 #include "api/metrics_endpoint.hpp"
 #include "api/status_endpoints.hpp"
 #include "app/identity.hpp"
@@ -37,7 +39,7 @@ std::string join(const std::vector<std::string>& items) {
 
 // Everything the running daemon owns. Members are destroyed in reverse
 // order, which closes the server before the scheduler whose output it serves.
-class Daemon {
+class Daemon final : private api::IngestSink {
  public:
   Daemon(uv_loop_t* loop, const ConfigSource& source, std::shared_ptr<const config::Config> config)
       : loop_(loop),
@@ -47,14 +49,18 @@ class Daemon {
         lag_(loop),
         http_client_(loop),
         pipeline_(loop, http_client_),
+        ingest_(*this),
+        alerts_(loop),
         status_(info_, scheduler_),
-        metrics_(
-            scheduler_,
-            {{[this](metrics::MetricSink& sink) { server_->write_metrics(sink); }, nullptr},
-             {[this](metrics::MetricSink& sink) { lag_.write_metrics(sink); },
-              [this] { return lag_.histogram().count(); }},
-             {[this](metrics::MetricSink& sink) { pipeline_.write_metrics(sink); }, nullptr}}) {
+        metrics_(scheduler_,
+                 {{[this](metrics::MetricSink& sink) { server_->write_metrics(sink); }, nullptr},
+                  {[this](metrics::MetricSink& sink) { lag_.write_metrics(sink); },
+                   [this] { return lag_.histogram().count(); }},
+                  {[this](metrics::MetricSink& sink) { pipeline_.write_metrics(sink); }, nullptr},
+                  {[this](metrics::MetricSink& sink) { ingest_.write_metrics(sink); }, nullptr},
+                  {[this](metrics::MetricSink& sink) { alerts_.write_metrics(sink); }, nullptr}}) {
     status_.add_section([this](cJSON* root) { pipeline_.write_status(root); });
+    status_.add_section([this](cJSON* root) { alerts_.write_status(root); });
   }
 
   // Returns the exit code to use if startup fails, 0 when running.
@@ -76,12 +82,19 @@ class Daemon {
         collect::host_common_tags(info_.device_id, info_.hostname, config_->tags));
     scheduler_.set_round_listener([this] { publish_round(); });
     pipeline_.start(*config_, spool_path(*config_));
+    ingest_.configure(config_->ingest);
+    alerts_.configure(*config_, alerts_path(*config_));
     register_routes();
     server_ = std::make_unique<http::Server>(loop_, config_->http, router_);
+    if (std::string err = server_->configure_ingest(config_->ingest); !err.empty()) {
+      log::error("ingest_config_failed", {{"error", err}});
+      return 1;
+    }
     if (std::string err = server_->listen(); !err.empty()) {
       log::error("listen_failed", {{"error", err}});
       return 1;
     }
+    log_ingest();
     info_.listeners = server_->listening();
     signals_.push_back(
         std::make_unique<SignalWatcher>(loop_, SIGTERM, [this] { stop("SIGTERM"); }));
@@ -105,6 +118,27 @@ class Daemon {
   }
 
  private:
+  // IngestSink: points pushed to this hub.
+  void accept(std::vector<metrics::Point>&& points, Durable durable) override {
+    pipeline_.ingest(points, std::move(durable));
+  }
+
+  void log_ingest() const {
+    const config::IngestSection& in = config_->ingest;
+    if (!in.enabled) return;
+    log::info("ingest_enabled", {{"json", in.json},
+                                 {"line_protocol", in.line_protocol},
+                                 {"alerts", in.alerts},
+                                 {"device_tokens", static_cast<uint64_t>(in.tokens.size())},
+                                 {"forwarding_outputs", pipeline_.enabled()}});
+    if (in.tokens.empty()) {
+      log::warn("ingest_without_tokens",
+                {{"detail",
+                  "any client in ingest.allow may push for any device; set "
+                  "ingest.tokens"}});
+    }
+  }
+
   void publish_round() {
     if (!pipeline_.enabled()) return;
     host_points_buffer_.clear();
@@ -125,6 +159,8 @@ class Daemon {
                 [this](const http::Request& q, http::Response& r) { status_.index(q, r); });
     router_.add("POST", "/reload", Group::kWrite,
                 [this](const http::Request&, http::Response& r) { reload_endpoint(r); });
+    ingest_.add_routes(router_);
+    alerts_.add_routes(router_);
   }
 
   void stop(const char* why) {
@@ -138,6 +174,7 @@ class Daemon {
     systemd::notify_stopping();
     scheduler_.stop();
     lag_.stop();
+    alerts_.stop();
     // The server force-closes connections after limits.shutdown_timeout and
     // the outputs give up after outputs.stop_timeout; the deadline here only
     // guards against a shutdown that never reports back.
@@ -184,6 +221,12 @@ class Daemon {
       return errors;
     }
     server_->reconfigure(fresh->http);
+    if (std::string err = server_->configure_ingest(fresh->ingest); !err.empty()) {
+      log::warn("ingest_reconfigure_failed", {{"error", err}});
+    }
+    ingest_.configure(fresh->ingest);
+    ingest_.add_routes(router_);
+    alerts_.configure(*fresh, alerts_path(*fresh));
     config_ = fresh;
     info_.device_id = resolve_device_id(*config_);
     host_points_.set_common_tags(
@@ -214,6 +257,8 @@ class Daemon {
   LoopLagMonitor lag_;
   http::HttpClient http_client_;
   out::Pipeline pipeline_;
+  api::IngestEndpoints ingest_;
+  api::AlertEndpoints alerts_;
   collect::HostPoints host_points_;
   std::vector<metrics::Point> host_points_buffer_;
   std::vector<metrics::Point> system_metrics_buffer_;

@@ -98,4 +98,10 @@ std::string spool_path(const config::Config& config) {
   return dir + "spool.db";
 }
 
+std::string alerts_path(const config::Config& config) {
+  std::string dir = resolve_state_dir(config);
+  if (!dir.empty() && dir.back() != '/') dir += '/';
+  return dir + "alerts.db";
+}
+
 }  // namespace edgemon::app

@@ -26,4 +26,8 @@ std::string prepare_state_dir(const std::string& path);
 // in the state directory.
 std::string spool_path(const config::Config& config);
 
+// The alert store the hub's Alertmanager receiver uses: alerts.db in the
+// state directory.
+std::string alerts_path(const config::Config& config);
+
 }  // namespace edgemon::app

@@ -477,6 +477,7 @@ Errors validate(const Config& config) {
     errors.push_back({"", 0, 0, "spool.sync", err});
   }
   validate_outputs(config.outputs, errors);
+  validate_hub_parts(config, errors);
   if (config.http.listen.empty()) {
     errors.push_back({"", 0, 0, "http.listen", "at least one listen address is needed"});
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config_hub.hpp"
 #include "core/config_types.hpp"
 #include "core/net_address.hpp"
 #include "core/regex.hpp"
@@ -255,6 +256,10 @@ struct InfluxOutputConfig {
   Duration retry_max = 5min;
   std::string tls_ca_file;
   bool tls_skip_verify = false;
+  // Not a key: outputs.hub entries are built from their own declaration
+  // (HubOutputConfig) and differ in URL, authentication and body format.
+  std::string kind = "influxdb";  // influxdb | hub
+  std::string format = "lp";      // hub only: lp | json
 
   template <class V>
   void visit(V& v) {
@@ -341,9 +346,75 @@ struct InfluxOutputConfig {
   }
 };
 
+// An edgemon hub this agent pushes its points to (the hub's POST /write or
+// POST /metrics), with the spool, retry and dead-letter rules of InfluxDB.
+struct HubOutputConfig {
+  std::string name;
+  std::string url;
+  std::string token;
+  std::string format = "lp";
+  std::string schema = "both";
+  std::string precision = "ms";
+  int64_t batch_size = 5000;
+  Duration flush_interval = 10s;
+  Duration timeout = 10s;
+  bool gzip = true;
+  ByteSize max_bytes{256 * 1024 * 1024};
+  Duration max_age = 7 * 24h;
+  int64_t replay_rate = 50000;
+  Duration retry_initial = 1s;
+  Duration retry_max = 5min;
+  std::string tls_ca_file;
+  bool tls_skip_verify = false;
+
+  template <class V>
+  void visit(V& v) {
+    v.field("name", name, "Unique name of this output (among all outputs). Required.",
+            check_output_name);
+    v.field("url", url, "Base URL of the hub's HTTP API, e.g. http://hub.lan:9110. Required.",
+            check_output_url);
+    v.field("token", token,
+            "This device's token on the hub (its ingest.tokens), sent as `Authorization: "
+            "Bearer TOKEN`.",
+            nullptr);
+    v.field("format", format,
+            "lp: line protocol to POST /write, every schema. json: the edge agent's JSON payload "
+            "to POST /metrics, one per collection (system_metrics only).",
+            check_hub_format);
+    v.field("schema", schema, "What is pushed with format lp: host, system_metrics or both.",
+            check_output_schema);
+    v.field("precision", precision, "Timestamp precision sent with format lp.", check_precision);
+    v.field("batch_size", batch_size, "Points per request.", IntRange{1, 1000000});
+    v.field("flush_interval", flush_interval,
+            "Send when the oldest queued point is this old, even if batch_size is not reached.",
+            IntRange{100, 3600000});
+    v.field("timeout", timeout, "Time one request may take; then it is retried.",
+            IntRange{100, 600000});
+    v.field("gzip", gzip, "Compress request bodies.", nullptr);
+    v.field("replay_rate", replay_rate,
+            "Points per second sent while draining a backlog; 0 is unlimited.",
+            IntRange{0, 100000000});
+    v.field("retry_initial", retry_initial, "Wait before the first retry; doubles with jitter.",
+            IntRange{100, 600000});
+    v.field("retry_max", retry_max, "Longest wait between retries.", IntRange{100, 86400000});
+    v.field("max_bytes", max_bytes,
+            "Spool space this output may use; beyond it the oldest "
+            "batches are dropped, counted and logged.",
+            IntRange{64 * 1024, int64_t{1} << 40});
+    v.field("max_age", max_age, "Batches older than this are dropped (counted); 0 is no limit.",
+            IntRange{0, 3650LL * 86400000});
+    v.field("tls_ca_file", tls_ca_file, "PEM file of the CA of the hub's certificate.", nullptr);
+    v.field("tls_skip_verify", tls_skip_verify, "Accept any certificate (testing only).", nullptr);
+  }
+
+  // The InfluxOutput settings this push runs with.
+  InfluxOutputConfig to_output() const;
+};
+
 struct OutputsSection {
   Duration stop_timeout = 5s;
   std::vector<InfluxOutputConfig> influxdb;
+  std::vector<HubOutputConfig> hub;
 
   template <class V>
   void visit(V& v) {
@@ -354,7 +425,13 @@ struct OutputsSection {
     v.list("influxdb", influxdb,
            "InfluxDB servers to send points to. Several may run at once; each has its own queue "
            "in the spool, so one being down does not hold back the others.");
+    v.list("hub", hub,
+           "edgemon hubs to push points to; each has its own queue in the spool, like an "
+           "InfluxDB output.");
   }
+
+  // Every output of either kind, as the pipeline runs them.
+  std::vector<InfluxOutputConfig> all() const;
 };
 
 struct Config {
@@ -363,6 +440,9 @@ struct Config {
   StringMap tags;
   SpoolSection spool;
   OutputsSection outputs;
+  IngestSection ingest;
+  HistorySection history;
+  AlertsSection alerts;
   LogSection log;
   HttpSection http;
   CollectSection collect;
@@ -383,6 +463,10 @@ struct Config {
     v.section("spool", spool,
               "The on-disk queue that keeps points until every output has accepted them.");
     v.section("outputs", outputs, "Where points are sent.");
+    v.section("ingest", ingest,
+              "The hub: endpoints that receive points from agents and InfluxDB clients.");
+    v.section("history", history, "Local history of recent points, for the query endpoints.");
+    v.section("alerts", alerts, "Alerts received from Alertmanager on POST /alert.");
     v.section("log", log, "Logging.");
     v.section("http", http, "The HTTP API.");
     v.section("collect", collect, "Host metric collection.");

@@ -44,6 +44,8 @@ Errors apply_environment(Config* config, const char* (*getenv_fn)(const char*));
 
 // Cross-key checks that a single key's constraint cannot express.
 Errors validate(const Config& config);
+// The ingest, history and hub-output rules (config_hub.cpp).
+void validate_hub_parts(const Config& config, Errors& errors);
 
 // The commented reference file: every key, its default and its meaning.
 std::string render_reference_yaml();

@@ -95,9 +95,18 @@ std::string AccessControl::configure(const config::AccessSection& section) {
   return "";
 }
 
+std::string AccessControl::configure_ingest(const config::IngestSection& section) {
+  Policy ingest;
+  config::AccessGroup group{section.allow, section.rate, section.burst, {}};
+  if (std::string error = build(group, false, &ingest); !error.empty()) return error;
+  ingest_.allow = std::move(ingest.allow);
+  ingest_.limiter.configure(section.rate, section.burst);
+  return "";
+}
+
 AccessDecision AccessControl::check(Group group, const IpAddress& client,
                                     const std::string* authorization, uint64_t now_ms) {
-  Policy& policy = group == Group::kWrite ? write_ : read_;
+  Policy& policy = group == Group::kWrite ? write_ : group == Group::kIngest ? ingest_ : read_;
   IpAddress address = unmap(client);
   bool allowed = false;
   for (const CidrBlock& block : policy.allow)

@@ -34,6 +34,9 @@ class AccessControl {
   // Applies a configuration; on error (an invalid CIDR) returns why and
   // keeps the previous one. Rate-limit state survives a reload.
   std::string configure(const config::AccessSection& section);
+  // The ingest group: networks and rate only; the ingest handlers check
+  // their per-device tokens themselves.
+  std::string configure_ingest(const config::IngestSection& section);
 
   // `authorization` is the request's Authorization header or nullptr;
   // `now_ms` a monotonic clock in milliseconds (uv_now).
@@ -52,6 +55,7 @@ class AccessControl {
 
   Policy read_;
   Policy write_;
+  Policy ingest_;  // allows nobody until configured
 };
 
 // Exposed for tests: comparisons whose time does not depend on the secrets.

@@ -191,6 +191,36 @@ void Connection::on_request_complete() {
   request.client = peer_;
   Response response;
   std::string_view route = owner_->handle(request, response);
+  if (response.deferred && response.deferred->early) {
+    Response early = std::move(*response.deferred->early);
+    finish_request(route, std::move(early));
+    return;
+  }
+  if (response.deferred) {
+    // Pausing keeps later pipelined requests unread, so responses stay in
+    // order without a reorder queue.
+    deferred_ = std::move(response.deferred);
+    deferred_->attached = true;
+    deferred_route_ = route;
+    deferred_->deliver = [this](Response&& r) { finish_request(deferred_route_, std::move(r)); };
+    pause();
+    arm(TimerKind::kHandler);
+    return;
+  }
+  finish_request(route, std::move(response));
+}
+
+void Connection::drop_deferred() {
+  if (!deferred_) return;
+  deferred_->deliver = nullptr;
+  deferred_.reset();
+}
+
+void Connection::finish_request(std::string_view route, Response&& response) {
+  bool was_deferred = deferred_ != nullptr;
+  drop_deferred();
+  if (closing_) return;
+  const Request& request = parser_.request();
   std::string_view method = request.method;  // static storage
   int status = response.status;
   bool keep_alive = parser_.keep_alive() && !owner_->draining();
@@ -201,8 +231,15 @@ void Connection::on_request_complete() {
   request_started_ = false;
   if (!keep_alive) close_after_write_ = true;
   if (closing_) return;
+  if (pending_bytes_ > owner_->limits().max_pending_response_bytes) {
+    pause();
+  } else if (was_deferred) {
+    // Not from here: send() may be called from inside a component that the
+    // next pipelined request would call into again.
+    arm(TimerKind::kResume);
+    return;
+  }
   arm(TimerKind::kIdle);
-  if (pending_bytes_ > owner_->limits().max_pending_response_bytes) pause();
 }
 
 void Connection::respond_error(int status, std::string_view message, RejectReason reason) {
@@ -281,7 +318,9 @@ void Connection::on_write_done(Write* write, int status) {
   }
   // The client is reading: that is activity for the idle deadline.
   if (timer_kind_ == TimerKind::kIdle) arm(TimerKind::kIdle);
-  if (paused_ && pending_bytes_ <= owner_->limits().max_pending_response_bytes / 2) resume();
+  if (paused_ && !deferred_ && pending_bytes_ <= owner_->limits().max_pending_response_bytes / 2) {
+    resume();
+  }
 }
 
 void Connection::pause() {
@@ -323,7 +362,11 @@ void Connection::arm(TimerKind kind) {
       timeout_ms = limits.header_timeout_ms;
       break;
     case TimerKind::kBody:
+    case TimerKind::kHandler:
       timeout_ms = limits.body_timeout_ms;
+      break;
+    case TimerKind::kResume:
+      timeout_ms = 0;
       break;
     case TimerKind::kLinger:
     case TimerKind::kNone:
@@ -355,6 +398,14 @@ void Connection::on_timer() {
       break;
     case TimerKind::kBody:
       respond_error(408, "timed out waiting for the request body", RejectReason::kBodyTimeout);
+      break;
+    case TimerKind::kHandler:
+      drop_deferred();
+      respond_error(503, "timed out waiting for the response", RejectReason::kHandlerTimeout);
+      break;
+    case TimerKind::kResume:
+      arm(TimerKind::kIdle);
+      if (paused_) resume();
       break;
     case TimerKind::kIdle:
     case TimerKind::kLinger:
@@ -391,6 +442,7 @@ void Connection::close() {
   if (closing_) return;
   closing_ = true;
   reading_ = false;
+  drop_deferred();
   settle_request();
   if (owner_ != nullptr) {
     if (counted_) owner_->metrics().connection_closed();

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -75,7 +76,7 @@ class Connection {
   bool rejected() const { return rejected_; }
 
  private:
-  enum class TimerKind { kNone, kIdle, kHeader, kBody, kLinger };
+  enum class TimerKind { kNone, kIdle, kHeader, kBody, kHandler, kResume, kLinger };
   struct Write;
 
   Connection(ConnectionOwner* owner, uv_loop_t* loop);
@@ -89,6 +90,8 @@ class Connection {
   void process(const char* data, size_t len);
   void on_headers_complete();
   void on_request_complete();
+  void finish_request(std::string_view route, Response&& response);
+  void drop_deferred();
   void respond_error(int status, std::string_view message, RejectReason reason);
   void queue_response(Response&& response, bool head_only, bool keep_alive);
   void queue_write(Write* write);
@@ -107,6 +110,9 @@ class Connection {
   uv_timer_t timer_{};
   uv_shutdown_t shutdown_req_{};
   RequestParser parser_;
+  // The handler deferred its response (Response::defer); reading waits.
+  std::shared_ptr<Responder::State> deferred_;
+  std::string_view deferred_route_;
   IpAddress peer_;
   std::string remainder_;  // unparsed input kept while paused
   TimerKind timer_kind_ = TimerKind::kNone;

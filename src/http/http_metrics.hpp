@@ -24,8 +24,9 @@ enum class RejectReason {
   kForbidden,
   kRateLimited,
   kUnauthorized,
+  kHandlerTimeout,
 };
-inline constexpr size_t kRejectReasons = 9;
+inline constexpr size_t kRejectReasons = 10;
 
 // "header_too_large" -> kHeaderTooLarge; false for an unknown name.
 bool parse_reject_reason(std::string_view name, RejectReason* out);

@@ -64,6 +64,21 @@ bool Request::accepts_gzip() const {
   return star == 1;
 }
 
+Responder Response::defer() {
+  deferred = std::make_shared<Responder::State>();
+  return Responder(deferred);
+}
+
+void Responder::send(Response&& response) {
+  if (!state_ || state_->sent) return;
+  state_->sent = true;
+  if (!state_->attached) {
+    state_->early = std::make_shared<Response>(std::move(response));
+    return;
+  }
+  if (auto deliver = std::move(state_->deliver)) deliver(std::move(response));
+}
+
 void Response::set_body(std::string text) {
   body.clear();
   body.push_back(std::make_shared<const std::string>(std::move(text)));

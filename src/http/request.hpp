@@ -13,7 +13,10 @@
 namespace edgemon::http {
 
 // Access group of a route: config http.access.read / http.access.write.
-enum class Group { kRead, kWrite };
+// Access group of a route: config http.access.read / http.access.write, and
+// ingest.allow/rate/burst for the hub's ingest endpoints (whose per-device
+// tokens their handlers check).
+enum class Group { kRead, kWrite, kIngest };
 
 struct Request {
   std::string_view method;                                   // "GET"; points at a static string
@@ -33,6 +36,34 @@ struct Request {
   bool accepts_gzip() const;
 };
 
+struct Response;
+
+// The far end of a deferred response (Response::defer): the handler keeps
+// it and sends the response later, from the loop thread, exactly once. If
+// the client has gone meanwhile (or the server answered 503 because the
+// handler took longer than http.limits.body_timeout), send() does nothing.
+// Copies share one state; it must only be used and destroyed on the loop
+// thread, so keep it in a loop-side completion callback, never in a job
+// that runs on a worker thread.
+class Responder {
+ public:
+  struct State {
+    std::function<void(Response&&)> deliver;  // cleared when the connection goes
+    bool attached = false;                    // the handler has returned
+    bool sent = false;
+    // Sent before the handler returned (the work finished synchronously).
+    std::shared_ptr<Response> early;
+  };
+  Responder() = default;
+  explicit Responder(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  void send(Response&& response);
+  // The client still waits for this response.
+  bool waiting() const { return state_ && !state_->sent && state_->deliver; }
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
@@ -41,6 +72,13 @@ struct Response {
   // shared, already rendered document (the last /metrics exposition).
   std::vector<std::shared_ptr<const std::string>> body;
 
+  // Set by defer(): the connection waits for the Responder (reading no
+  // further pipelined requests meanwhile, so responses stay in order).
+  std::shared_ptr<Responder::State> deferred;
+
+  // Answer later: the handler returns at once and sends through the
+  // returned Responder (e.g. when a worker thread has finished).
+  Responder defer();
   void set_body(std::string text);
   void add_body(std::shared_ptr<const std::string> part);
   size_t body_size() const;

@@ -140,10 +140,11 @@ RequestParser::Result RequestParser::check_head() {
     phase_ = Phase::kError;
     return Result::kError;
   }
-  if ((parser_.flags & F_CONTENT_LENGTH) != 0 && parser_.content_length > limits_->max_body_bytes) {
+  body_limit_ = limits_->body_limit ? limits_->body_limit(request_) : limits_->max_body_bytes;
+  if ((parser_.flags & F_CONTENT_LENGTH) != 0 && parser_.content_length > body_limit_) {
     fail(413, "body_too_large",
          "request body of " + std::to_string(parser_.content_length) +
-             " bytes is larger than the limit of " + std::to_string(limits_->max_body_bytes));
+             " bytes is larger than the limit of " + std::to_string(body_limit_));
     phase_ = Phase::kError;
     return Result::kError;
   }
@@ -189,10 +190,9 @@ int RequestParser::head_too_large_error() {
 // limit so that they cannot grow without bound.
 int RequestParser::count_trailer(size_t len) {
   body_bytes_ += len;
-  if (body_bytes_ <= limits_->max_body_bytes) return 0;
+  if (body_bytes_ <= body_limit_) return 0;
   return fail(413, "body_too_large",
-              "request body is larger than the limit of " +
-                  std::to_string(limits_->max_body_bytes) + " bytes");
+              "request body is larger than the limit of " + std::to_string(body_limit_) + " bytes");
 }
 
 int RequestParser::on_message_begin(llhttp_t* p) {
@@ -276,10 +276,10 @@ int RequestParser::on_headers_complete(llhttp_t* p) {
 
 int RequestParser::on_body(llhttp_t* p, const char* at, size_t len) {
   RequestParser* s = self(p);
-  if (s->body_bytes_ + len > s->limits_->max_body_bytes) {
-    return s->fail(413, "body_too_large",
-                   "request body is larger than the limit of " +
-                       std::to_string(s->limits_->max_body_bytes) + " bytes");
+  if (s->body_bytes_ + len > s->body_limit_) {
+    return s->fail(
+        413, "body_too_large",
+        "request body is larger than the limit of " + std::to_string(s->body_limit_) + " bytes");
   }
   s->body_bytes_ += len;
   s->request_.body.append(at, len);

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "http/request.hpp"
@@ -21,6 +22,9 @@ namespace edgemon::http {
 struct ParserLimits {
   uint64_t max_header_bytes = 16 * 1024;  // request line + headers, raw bytes
   uint64_t max_body_bytes = 1024 * 1024;
+  // When set, the body limit of a request given its head (some routes take
+  // larger bodies than the rest).
+  std::function<uint64_t(const Request&)> body_limit;
 };
 
 class RequestParser {
@@ -96,6 +100,7 @@ class RequestParser {
   uint64_t head_bytes_ = 0;
   const char* head_start_ = nullptr;
   uint64_t body_bytes_ = 0;
+  uint64_t body_limit_ = 0;  // of the request being parsed
   int error_status_ = 0;
   std::string_view error_reason_;
   std::string error_message_;

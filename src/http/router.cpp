@@ -4,15 +4,16 @@
 
 namespace edgemon::http {
 
-void Router::add(std::string_view method, std::string path, Group group, Handler handler) {
+Route& Router::add(std::string_view method, std::string path, Group group, Handler handler) {
   for (Route& route : routes_) {
     if (route.method == method && route.path == path) {
       route.group = group;
       route.handler = std::move(handler);
-      return;
+      return route;
     }
   }
   routes_.push_back(Route{std::string(method), std::move(path), group, std::move(handler)});
+  return routes_.back();
 }
 
 Router::Match Router::find(std::string_view method, std::string_view path) const {

@@ -15,12 +15,14 @@ struct Route {
   std::string path;
   Group group;
   Handler handler;
+  uint64_t max_body_bytes = 0;  // 0: http.limits.max_body_bytes
 };
 
 class Router {
  public:
-  // A second add() for the same method and path replaces the first.
-  void add(std::string_view method, std::string path, Group group, Handler handler);
+  // A second add() for the same method and path replaces the first. The
+  // reference is valid until the next add().
+  Route& add(std::string_view method, std::string path, Group group, Handler handler);
 
   struct Match {
     const Route* route = nullptr;  // set when status is 200

@@ -55,6 +55,13 @@ Server::~Server() {
 void Server::apply_limits(const config::HttpLimits& limits) {
   limits_.parser.max_header_bytes = limits.max_header_bytes.bytes;
   limits_.parser.max_body_bytes = limits.max_body_bytes.bytes;
+  limits_.parser.body_limit = [this](const Request& head) {
+    Router::Match match = router_.find(head.method, head.path);
+    if (match.route != nullptr && match.route->max_body_bytes > 0) {
+      return match.route->max_body_bytes;
+    }
+    return limits_.parser.max_body_bytes;
+  };
   limits_.header_timeout_ms = static_cast<uint64_t>(limits.header_timeout.count());
   limits_.body_timeout_ms = static_cast<uint64_t>(limits.body_timeout.count());
   limits_.idle_timeout_ms = static_cast<uint64_t>(limits.idle_timeout.count());
@@ -152,6 +159,10 @@ bool Server::admit(const Request& head, Response* rejection, std::string_view* r
   // Unknown routes are answered 404/405 once the (size-limited) body is in.
   if (match.status != 200) return true;
   return check_access(match.route->group, head, rejection);
+}
+
+std::string Server::configure_ingest(const config::IngestSection& ingest) {
+  return access_.configure_ingest(ingest);
 }
 
 std::string_view Server::handle(const Request& request, Response& response) {

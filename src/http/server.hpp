@@ -44,6 +44,8 @@ class Server final : private ConnectionOwner {
   // Applies new limits and access rules (SIGHUP). Listen addresses cannot
   // change without a restart; a change is logged.
   void reconfigure(const config::HttpSection& config);
+  // Who may use the ingest routes (Group::kIngest); "" or what is wrong.
+  std::string configure_ingest(const config::IngestSection& ingest);
 
   // Graceful stop: closes the listeners and idle connections, lets requests
   // in progress be answered (with Connection: close), and force-closes what

@@ -5,6 +5,7 @@
 #include "core/clock.hpp"
 #include "core/gzip.hpp"
 #include "core/log.hpp"
+#include "ingest/agent_payload.hpp"
 #include "out/influx_request.hpp"
 
 namespace edgemon::out {
@@ -66,7 +67,9 @@ InfluxOutput::InfluxOutput(uv_loop_t* loop, http::HttpClient& client, store::Spo
       config_(config),
       on_stats_(std::move(on_stats)),
       precision_(metrics::parse_precision(config.precision).value_or(metrics::Precision::kMs)),
-      encoder_(metrics::LineProtocolOptions{precision_, config.version == 2}),
+      // A hub parses `u` integers like InfluxDB 2 does.
+      encoder_(
+          metrics::LineProtocolOptions{precision_, config.version == 2 || config.kind == "hub"}),
       send_seconds_(metrics::latency_buckets()),
       backoff_(config.retry_initial, config.retry_max),
       wake_(loop),
@@ -79,30 +82,59 @@ InfluxOutput::~InfluxOutput() {
   abandon();
 }
 
-void InfluxOutput::add(std::span<const metrics::Point> host,
-                       std::span<const metrics::Point> system_metrics) {
-  uint64_t dropped_before = encoder_.counters().dropped_points;
-  auto encode = [&](std::span<const metrics::Point> points) {
-    for (const auto& p : points) {
-      if (encoder_.append(pending_, p)) ++pending_points_;
+bool InfluxOutput::encode(const metrics::Point& point) {
+  if (config_.format == "json") {
+    // The agent payload is a system_metrics point; nothing else has one.
+    if (point.measurement != "system_metrics") {
+      ++stats_.dropped.unrepresentable;
+      return false;
     }
-  };
-  if (config_.schema != "system_metrics") encode(host);
-  if (config_.schema != "host") encode(system_metrics);
+    pending_ += ingest::encode_agent_payload(point);
+    pending_ += '\n';
+    return true;
+  }
+  uint64_t dropped_before = encoder_.counters().dropped_points;
+  bool written = encoder_.append(pending_, point);
   stats_.dropped.unrepresentable += encoder_.counters().dropped_points - dropped_before;
-  if (pending_since_ms_ == 0 && pending_points_ > 0) pending_since_ms_ = unix_now_ms();
+  return written;
 }
 
-bool InfluxOutput::take_pending(int64_t now_unix_ms, store::NewBatch* out) {
-  if (pending_points_ == 0) return false;
-  out->output = config_.name;
-  out->created_ms = pending_since_ms_ != 0 ? pending_since_ms_ : now_unix_ms;
-  out->points = pending_points_;
-  out->precision = std::string(metrics::precision_name(precision_));
-  out->body = std::move(pending_);
+void InfluxOutput::add(std::span<const metrics::Point> host,
+                       std::span<const metrics::Point> system_metrics) {
+  std::span<const metrics::Point> none;
+  add_received(config_.schema != "system_metrics" ? host : none);
+  add_received(config_.schema != "host" ? system_metrics : none);
+}
+
+void InfluxOutput::add_received(std::span<const metrics::Point> points) {
+  for (const auto& p : points) {
+    if (!encode(p)) continue;
+    if (pending_since_ms_ == 0) pending_since_ms_ = unix_now_ms();
+    if (++pending_points_ >= config_.batch_size) close_batch(unix_now_ms());
+  }
+}
+
+void InfluxOutput::close_batch(int64_t now_unix_ms) {
+  store::NewBatch b;
+  b.output = config_.name;
+  b.created_ms = pending_since_ms_ != 0 ? pending_since_ms_ : now_unix_ms;
+  b.points = pending_points_;
+  b.precision = std::string(metrics::precision_name(precision_));
+  b.body = std::move(pending_);
+  full_bytes_ += b.body.size();
+  full_.push_back(std::move(b));
   pending_.clear();
   pending_points_ = 0;
   pending_since_ms_ = 0;
+}
+
+bool InfluxOutput::take_pending(int64_t now_unix_ms, std::vector<store::NewBatch>* out) {
+  if (pending_points_ > 0) close_batch(now_unix_ms);
+  if (full_.empty()) return false;
+  for (auto& b : full_)
+    out->push_back(std::move(b));
+  full_.clear();
+  full_bytes_ = 0;
   return true;
 }
 

@@ -72,9 +72,13 @@ class InfluxOutput {
   // Encodes the points of one collection (in the schemas this output wants)
   // into the pending batch.
   void add(std::span<const metrics::Point> host, std::span<const metrics::Point> system_metrics);
-  // Moves the pending batch out for the spool; false when there is none.
-  bool take_pending(int64_t now_unix_ms, store::NewBatch* out);
-  size_t pending_bytes() const { return pending_.size(); }
+  // Encodes points received by the hub (whatever their measurement).
+  void add_received(std::span<const metrics::Point> points);
+  // Moves the pending batches out for the spool (at most batch_size points
+  // each, so a burst of received points never makes a request too large);
+  // false when there are none.
+  bool take_pending(int64_t now_unix_ms, std::vector<store::NewBatch>* out);
+  size_t pending_bytes() const { return pending_.size() + full_bytes_; }
 
   // The spool's view of this output's queue changed (after a commit, a
   // delivery, a cap): sends if there is something due.
@@ -93,7 +97,7 @@ class InfluxOutput {
   // failing output to be tried at once with what they fixed).
   void retry_now();
   bool idle() const { return phase_ == Phase::kIdle || phase_ == Phase::kWaiting; }
-  bool drained() const { return queue_.batches == 0 && pending_.empty(); }
+  bool drained() const { return queue_.batches == 0 && pending_.empty() && full_.empty(); }
   // Drops the request in flight; its batches stay in the spool.
   void abandon();
 
@@ -138,9 +142,14 @@ class InfluxOutput {
   StatsListener on_stats_;
   metrics::Precision precision_;
   metrics::LineProtocolEncoder encoder_;
+  bool encode(const metrics::Point& point);
+  void close_batch(int64_t now_unix_ms);
+
   std::string pending_;
   int64_t pending_points_ = 0;
   int64_t pending_since_ms_ = 0;
+  std::vector<store::NewBatch> full_;  // closed at batch_size, not committed yet
+  size_t full_bytes_ = 0;
 
   store::QueueStats queue_;
   OutputStats stats_;

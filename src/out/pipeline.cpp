@@ -62,7 +62,7 @@ std::unique_ptr<InfluxOutput> Pipeline::make_output(const config::InfluxOutputCo
 void Pipeline::start(const config::Config& config, const std::string& spool_path) {
   spool_config_ = config.spool;
   report_.path = spool_path;
-  for (const auto& c : config.outputs.influxdb)
+  for (const auto& c : config.outputs.all())
     outputs_.push_back(make_output(c));
   if (!outputs_.empty()) begin();
 }
@@ -114,7 +114,8 @@ void Pipeline::reconfigure(const config::Config& config) {
     log::warn("restart_needed", {{"keys", "spool.path, spool.sync"}});
   }
   std::vector<std::unique_ptr<InfluxOutput>> next;
-  for (const auto& c : config.outputs.influxdb) {
+  const std::vector<config::InfluxOutputConfig> all = config.outputs.all();
+  for (const auto& c : all) {
     auto it = std::find_if(outputs_.begin(), outputs_.end(),
                            [&](const auto& o) { return o && o->name() == c.name; });
     if (it != outputs_.end() && same_output((*it)->config(), c)) {
@@ -128,10 +129,9 @@ void Pipeline::reconfigure(const config::Config& config) {
     if (o == nullptr) continue;
     // Rebuilt or removed: what it collected but did not commit yet still
     // goes to the spool, under its name.
-    store::NewBatch pending;
-    if (o->take_pending(unix_now_ms(), &pending)) unspooled_.push_back(std::move(pending));
-    bool kept = std::any_of(config.outputs.influxdb.begin(), config.outputs.influxdb.end(),
-                            [&](const auto& c) { return c.name == o->name(); });
+    o->take_pending(unix_now_ms(), &unspooled_);
+    bool kept =
+        std::any_of(all.begin(), all.end(), [&](const auto& c) { return c.name == o->name(); });
     if (!kept) {
       log::warn("output_removed",
                 {{"output", o->name()},
@@ -155,6 +155,30 @@ void Pipeline::publish(std::span<const metrics::Point> host,
   for (auto& o : outputs_)
     o->add(host, system_metrics);
   schedule_commit();
+}
+
+void Pipeline::ingest(std::span<const metrics::Point> points, Durable done) {
+  if (outputs_.empty()) {
+    done("");
+    return;
+  }
+  // While the spool is being opened (just after start) points wait for it;
+  // once opening has failed they are refused, so the client keeps them.
+  if (stopping_ || (!report_.open && !report_.error.empty())) {
+    done(stopping_ ? "shutting down" : "spool unavailable: " + report_.error);
+    return;
+  }
+  for (auto& o : outputs_)
+    o->add_received(points);
+  waiting_.push_back(std::move(done));
+  commit();  // A commit in progress starts the next one when it ends.
+}
+
+void Pipeline::settle_waiters(std::vector<Durable>& waiters, const std::string& error) {
+  std::vector<Durable> ready;
+  ready.swap(waiters);
+  for (auto& w : ready)
+    w(error);
 }
 
 void Pipeline::schedule_commit() {
@@ -187,19 +211,24 @@ void Pipeline::keep_unspooled(std::vector<store::NewBatch>&& batches) {
 
 void Pipeline::commit() {
   if (committing_) return;  // The running commit re-schedules when it ends.
+  if (started_ && !report_.open && report_.error.empty()) return;  // Opening commits.
   int64_t now = unix_now_ms();
   std::vector<store::NewBatch> batches = std::move(unspooled_);
   unspooled_.clear();
-  for (auto& o : outputs_) {
-    store::NewBatch b;
-    if (o->take_pending(now, &b)) batches.push_back(std::move(b));
+  for (auto& o : outputs_)
+    o->take_pending(now, &batches);
+  if (batches.empty()) {
+    settle_waiters(waiting_, "");  // Nothing of theirs could be encoded.
+    return;
   }
-  if (batches.empty()) return;
   if (!report_.open) {
     keep_unspooled(std::move(batches));
+    settle_waiters(waiting_, "spool unavailable: " + report_.error);
     return;
   }
   committing_ = true;
+  committing_waiters_ = std::move(waiting_);
+  waiting_.clear();
   last_commit_ms_ = now;
   struct Cap {
     std::string output;
@@ -250,9 +279,15 @@ void Pipeline::commit() {
           }
           report_.error = done->error;
           keep_unspooled(std::move(done->batches));
+          // Their points may still reach the spool from memory, and the
+          // client resends: a duplicate is an identical point, which
+          // InfluxDB stores once.
+          settle_waiters(committing_waiters_, "spool write failed: " + done->error);
+          settle_waiters(waiting_, "spool write failed: " + done->error);
           commit_timer_.start(1000, 0, [this] { commit(); });
           return;
         }
+        settle_waiters(committing_waiters_, "");
         ++report_.commits;
         report_.error.clear();
         report_.unspooled_bytes = 0;
@@ -268,6 +303,10 @@ void Pipeline::commit() {
                                           {"max_age_batches", by_age.batches}});
         }
         distribute(std::move(done->queues));
+        if (!waiting_.empty()) {
+          commit();
+          return;
+        }
         bool more = false;
         for (const auto& o : outputs_)
           more = more || o->pending_bytes() > 0;

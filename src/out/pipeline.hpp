@@ -56,6 +56,16 @@ class Pipeline {
   void publish(std::span<const metrics::Point> host,
                std::span<const metrics::Point> system_metrics);
 
+  // Called with "" once points are durable, else why they are not.
+  using Durable = std::function<void(const std::string& error)>;
+  // Points received by the hub: encoded for every output and committed at
+  // once rather than at the next commit_interval. Commits are grouped: while
+  // one transaction runs, what arrives waits for the next, which starts as
+  // soon as it ends. `done` runs on the loop once the points are in the
+  // spool; at once (with "") when there are no outputs, so nothing to keep
+  // them for; with an error when the spool cannot take them.
+  void ingest(std::span<const metrics::Point> points, Durable done);
+
   // Commits what is pending, lets healthy outputs send what they can within
   // `timeout`, then abandons requests in flight (their batches stay in the
   // spool) and calls `done`.
@@ -76,6 +86,7 @@ class Pipeline {
   void housekeeping();
   void distribute(std::vector<store::QueueStats>&& queues);
   void keep_unspooled(std::vector<store::NewBatch>&& batches);
+  void settle_waiters(std::vector<Durable>& waiters, const std::string& error);
   InfluxOutput* find(const std::string& name);
   void check_stopped();
   std::unique_ptr<InfluxOutput> make_output(const config::InfluxOutputConfig& c);
@@ -97,6 +108,9 @@ class Pipeline {
   // Batches the spool could not take yet, oldest first, bounded in bytes.
   std::vector<store::NewBatch> unspooled_;
   std::function<void()> stopped_;
+  // ingest() callers waiting for the next commit, and for the running one.
+  std::vector<Durable> waiting_;
+  std::vector<Durable> committing_waiters_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -148,7 +148,11 @@ void Pipeline::write_status(cJSON* root) const {
     const OutputStats& s = o->stats();
     cJSON* j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "name", o->name().c_str());
-    cJSON_AddStringToObject(j, "type", o->config().version == 2 ? "influxdb_v2" : "influxdb_v1");
+    const auto& c = o->config();
+    const char* type = c.kind == "hub"  ? (c.format == "json" ? "hub_json" : "hub_lp")
+                       : c.version == 2 ? "influxdb_v2"
+                                        : "influxdb_v1";
+    cJSON_AddStringToObject(j, "type", type);
     cJSON_AddStringToObject(j, "url", o->display_url().c_str());
     cJSON_AddStringToObject(j, "state", state_name(s.state));
     if (s.last_error.empty()) {

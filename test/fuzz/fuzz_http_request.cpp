@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t step = data[0] % 17;
   std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
   if (step == 0) step = input.size() + 1;
-  ParserLimits limits{1024, 2048};
+  ParserLimits limits{1024, 2048, nullptr};
   RequestParser parser(&limits);
   bool done = false;
   for (size_t offset = 0; offset < input.size() && !done; offset += step) {

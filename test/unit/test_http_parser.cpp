@@ -113,7 +113,7 @@ void keep_alive_rules(void**) {
 }
 
 void header_limit_counts_raw_bytes(void**) {
-  ParserLimits limits{1024, 1024};
+  ParserLimits limits{1024, 1024, nullptr};
   std::string head = "GET / HTTP/1.1\r\nX: ";
   std::string tail = "\r\n\r\n";
   std::string exact = head + std::string(1024 - head.size() - tail.size(), 'a') + tail;
@@ -139,7 +139,7 @@ void header_limit_counts_raw_bytes(void**) {
 }
 
 void body_limit(void**) {
-  ParserLimits limits{16 * 1024, 10};
+  ParserLimits limits{16 * 1024, 10, nullptr};
   Parsed p = parse("POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", 0, limits);
   assert_int_equal(p.error_status, 413);
   assert_string_equal(p.error_reason.c_str(), "body_too_large");

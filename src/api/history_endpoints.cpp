@@ -1,0 +1,363 @@
+#include "api/history_endpoints.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include "api/query_params.hpp"
+#include "core/clock.hpp"
+#include "core/config_types.hpp"
+#include "core/json_text.hpp"
+
+namespace edgemon::api {
+namespace {
+
+constexpr const char* kSystemMetrics = "system_metrics";
+
+struct Rendered {
+  int status = 200;
+  std::string body;
+};
+
+void append_number(std::string& out, double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, ec == std::errc() ? end : buf);
+}
+
+void append_int(std::string& out, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void key(std::string& out, const char* name) {
+  append_json_string(out, name);
+  out += ':';
+}
+
+void append_time(std::string& out, int64_t unix_ms) {
+  append_json_string(out, format_time(unix_ms));
+}
+
+http::Response param_error(const ParamError& e) {
+  http::Response r;
+  r.status = 400;
+  std::string body = "{";
+  key(body, "error");
+  append_json_string(body, e.message);
+  body += ",\"status\":400,";
+  key(body, "parameter");
+  append_json_string(body, e.parameter);
+  body += "}\n";
+  r.set_body(std::move(body));
+  return r;
+}
+
+QueryLimits limits_of(const store::History& history) {
+  const config::HistorySection& c = history.config();
+  return {unix_now_ms(), c.aggregate_retention.count(), c.max_query_points};
+}
+
+Rendered failed(const std::string& error) {
+  http::Response r = http::json_error(500, "history query failed: " + error);
+  Rendered out{500, {}};
+  for (const auto& part : r.body)
+    out.body += *part;
+  return out;
+}
+
+// Runs `job` on the read thread and answers with what it rendered.
+void answer_later(store::History& history, http::Response& response,
+                  std::function<Rendered(store::HistoryDb*)> job) {
+  http::Responder responder = response.defer();
+  history.read<Rendered>(std::move(job), [responder](Rendered&& r) mutable {
+    http::Response out;
+    out.status = r.status;
+    out.set_body(std::move(r.body));
+    responder.send(std::move(out));
+  });
+}
+
+Rendered render_history(store::HistoryDb* db, const HistoryParams& p) {
+  if (db == nullptr) return failed("history is not open");
+  std::vector<store::SeriesInfo> series;
+  std::vector<store::RawValue> values;
+  bool truncated = false;
+  std::string e = db->find_series({p.device, p.measurement, p.field}, &series);
+  if (e.empty()) e = db->recent(series, p.from_ms, p.to_ms, p.limit, &values, &truncated);
+  if (!e.empty()) return failed(e);
+  Rendered r;
+  std::string& out = r.body;
+  out.reserve(values.size() * 160 + 64);
+  out += "{\"points\":[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    const store::RawValue& v = values[i];
+    const store::SeriesInfo& s = series[v.series];
+    out += i == 0 ? "{" : ",{";
+    key(out, "time");
+    append_time(out, v.t_ms);
+    out += ',';
+    key(out, "device");
+    append_json_string(out, s.device);
+    out += ',';
+    key(out, "measurement");
+    append_json_string(out, s.measurement);
+    out += ',';
+    key(out, "field");
+    append_json_string(out, s.field);
+    out += ',';
+    key(out, "value");
+    append_number(out, v.value);
+    out += ',';
+    key(out, "tags");
+    // Stored as a canonical JSON object already.
+    out += s.tags_json;
+    out += '}';
+  }
+  out += "],\"count\":";
+  append_int(out, static_cast<int64_t>(values.size()));
+  out += truncated ? ",\"truncated\":true}\n" : ",\"truncated\":false}\n";
+  return r;
+}
+
+// One device's buckets, its series merged (a device whose tags changed has
+// several series of the same field).
+using DeviceBuckets = std::map<std::string, std::map<int64_t, store::Bucket>>;
+
+std::string collect_buckets(store::HistoryDb* db, const UsageParams& p, DeviceBuckets* out) {
+  std::vector<store::SeriesInfo> series;
+  if (std::string e = db->find_series({p.device, kSystemMetrics, p.metric}, &series); !e.empty()) {
+    return e;
+  }
+  std::vector<store::Bucket> buckets;
+  for (const store::SeriesInfo& s : series) {
+    if (std::string e = db->buckets(s.id, p.from_ms, p.to_ms, p.step_ms, &buckets); !e.empty()) {
+      return e;
+    }
+    auto& merged = (*out)[s.device];
+    for (const store::Bucket& b : buckets) {
+      auto [it, added] = merged.emplace(b.t_ms, b);
+      if (added) continue;
+      store::Bucket& m = it->second;
+      m.min = std::min(m.min, b.min);
+      m.max = std::max(m.max, b.max);
+      m.sum += b.sum;
+      m.count += b.count;
+    }
+  }
+  return "";
+}
+
+void append_average(std::string& out, double sum, int64_t count) {
+  key(out, "average");
+  if (count == 0) {
+    out += "null";
+  } else {
+    append_number(out, sum / static_cast<double>(count));
+  }
+  out += ",\"samples\":";
+  append_int(out, count);
+}
+
+void append_range(std::string& out, const UsageParams& p) {
+  key(out, "metric");
+  append_json_string(out, p.metric);
+  out += ',';
+  key(out, "from");
+  append_time(out, p.from_ms);
+  out += ',';
+  key(out, "to");
+  append_time(out, p.to_ms);
+}
+
+Rendered render_avg(store::HistoryDb* db, const UsageParams& p) {
+  if (db == nullptr) return failed("history is not open");
+  DeviceBuckets devices;
+  if (std::string e = collect_buckets(db, p, &devices); !e.empty()) return failed(e);
+  double total = 0;
+  int64_t samples = 0;
+  std::string list;
+  for (const auto& [device, buckets] : devices) {
+    double sum = 0;
+    int64_t count = 0;
+    for (const auto& [t, b] : buckets) {
+      sum += b.sum;
+      count += b.count;
+    }
+    total += sum;
+    samples += count;
+    list += list.empty() ? "{" : ",{";
+    key(list, "device");
+    append_json_string(list, device);
+    list += ',';
+    append_average(list, sum, count);
+    list += '}';
+  }
+  Rendered r;
+  r.body = "{";
+  append_range(r.body, p);
+  r.body += ',';
+  append_average(r.body, total, samples);
+  r.body += ",\"devices\":[" + list + "]}\n";
+  return r;
+}
+
+Rendered render_series(store::HistoryDb* db, const UsageParams& p, int64_t max_points) {
+  if (db == nullptr) return failed("history is not open");
+  DeviceBuckets devices;
+  if (std::string e = collect_buckets(db, p, &devices); !e.empty()) return failed(e);
+  Rendered r;
+  std::string& out = r.body;
+  out = "{";
+  append_range(out, p);
+  out += ',';
+  key(out, "step");
+  append_json_string(out, config::format_duration(config::Duration(p.step_ms)));
+  out += ",\"devices\":[";
+  int64_t emitted = 0;
+  bool truncated = false;
+  bool first_device = true;
+  for (const auto& [device, buckets] : devices) {
+    out += first_device ? "{" : ",{";
+    first_device = false;
+    key(out, "device");
+    append_json_string(out, device);
+    out += ",\"points\":[";
+    bool first = true;
+    for (const auto& [t, b] : buckets) {
+      if (emitted == max_points) {
+        truncated = true;
+        break;
+      }
+      ++emitted;
+      out += first ? "{" : ",{";
+      first = false;
+      key(out, "time");
+      append_time(out, t);
+      out += ",\"avg\":";
+      append_number(out, b.sum / static_cast<double>(b.count));
+      out += ",\"min\":";
+      append_number(out, b.min);
+      out += ",\"max\":";
+      append_number(out, b.max);
+      out += ",\"count\":";
+      append_int(out, b.count);
+      out += '}';
+    }
+    out += "]}";
+  }
+  out += truncated ? "],\"truncated\":true}\n" : "],\"truncated\":false}\n";
+  return r;
+}
+
+}  // namespace
+
+void HistoryEndpoints::add_routes(http::Router& router) {
+  router.add("GET", "/history", http::Group::kRead,
+             [this](const http::Request& q, http::Response& r) { history(q, r); });
+  router.add("GET", "/avg_usage", http::Group::kRead,
+             [this](const http::Request& q, http::Response& r) { avg_usage(q, r); });
+  router.add("GET", "/metrics_usage", http::Group::kRead,
+             [this](const http::Request& q, http::Response& r) { metrics_usage(q, r); });
+  router.add("GET", "/devices", http::Group::kRead,
+             [this](const http::Request& q, http::Response& r) { devices(q, r); });
+}
+
+bool HistoryEndpoints::available(http::Response& response) const {
+  if (!history_.enabled()) {
+    response = http::json_error(503, "history is disabled (history.enabled is false)");
+    return false;
+  }
+  if (!history_.readable()) {
+    const std::string& error = history_.report().error;
+    response = http::json_error(
+        503, error.empty() ? "history is starting" : "history is unavailable: " + error);
+    response.headers.emplace_back("Retry-After", "1");
+    return false;
+  }
+  return true;
+}
+
+void HistoryEndpoints::history(const http::Request& request, http::Response& response) {
+  HistoryParams p;
+  if (ParamError e = parse_history_params(request.query, limits_of(history_), &p); !e.ok()) {
+    response = param_error(e);
+    return;
+  }
+  if (!available(response)) return;
+  answer_later(history_, response, [p](store::HistoryDb* db) { return render_history(db, p); });
+}
+
+void HistoryEndpoints::avg_usage(const http::Request& request, http::Response& response) {
+  UsageParams p;
+  if (ParamError e = parse_avg_usage_params(request.query, limits_of(history_), &p); !e.ok()) {
+    response = param_error(e);
+    return;
+  }
+  if (!available(response)) return;
+  answer_later(history_, response, [p](store::HistoryDb* db) { return render_avg(db, p); });
+}
+
+void HistoryEndpoints::metrics_usage(const http::Request& request, http::Response& response) {
+  UsageParams p;
+  if (ParamError e = parse_metrics_usage_params(request.query, limits_of(history_), &p); !e.ok()) {
+    response = param_error(e);
+    return;
+  }
+  if (!available(response)) return;
+  int64_t max_points = history_.config().max_query_points;
+  answer_later(history_, response,
+               [p, max_points](store::HistoryDb* db) { return render_series(db, p, max_points); });
+}
+
+void HistoryEndpoints::devices(const http::Request& request, http::Response& response) const {
+  DevicesParams p;
+  if (ParamError e = parse_devices_params(request.query, &p); !e.ok()) {
+    response = param_error(e);
+    return;
+  }
+  int64_t now = unix_now_ms();
+  int64_t window = history_.device_active_window_ms();
+  std::string out = "{\"devices\":[";
+  size_t count = 0;
+  size_t active_count = 0;
+  for (const auto& [name, d] : history_.devices().devices()) {
+    bool active = now - d.last_seen_ms <= window;
+    if (p.active >= 0 && active != (p.active == 1)) continue;
+    out += count == 0 ? "{" : ",{";
+    ++count;
+    active_count += active ? 1 : 0;
+    key(out, "device");
+    append_json_string(out, name);
+    out += ',';
+    key(out, "tags");
+    out += '{';
+    for (size_t i = 0; i < d.tags.size(); ++i) {
+      if (i > 0) out += ',';
+      append_json_string(out, d.tags[i].key);
+      out += ':';
+      append_json_string(out, d.tags[i].value);
+    }
+    out += "},";
+    key(out, "first_seen");
+    append_time(out, d.first_seen_ms);
+    out += ',';
+    key(out, "last_seen");
+    append_time(out, d.last_seen_ms);
+    out += ",\"points\":";
+    append_int(out, d.points);
+    out += active ? ",\"active\":true}" : ",\"active\":false}";
+  }
+  out += "],\"count\":";
+  append_int(out, static_cast<int64_t>(count));
+  out += ",\"active\":";
+  append_int(out, static_cast<int64_t>(active_count));
+  out += ",\"active_window_seconds\":";
+  append_int(out, window / 1000);
+  out += "}\n";
+  response.status = 200;
+  response.set_body(std::move(out));
+}
+
+}  // namespace edgemon::api

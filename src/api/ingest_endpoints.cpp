@@ -1,0 +1,291 @@
+#include "api/ingest_endpoints.hpp"
+
+#include <cjson/cJSON.h>
+
+#include <strings.h>
+#include <memory>
+
+#include "build_info.hpp"
+#include "core/clock.hpp"
+#include "core/gzip.hpp"
+#include "core/utf8.hpp"
+#include "ingest/agent_payload.hpp"
+#include "ingest/line_protocol_parser.hpp"
+
+namespace edgemon::api {
+namespace {
+
+// What InfluxDB clients are told they talk to. The influx CLI and client
+// libraries only check that the header exists; "-edgemon" keeps it honest.
+constexpr const char* kInfluxVersionHeader = "1.8.10-edgemon";
+constexpr const char* kRetryAfterSeconds = "1";
+
+int64_t now_ns() {
+  return unix_now_ms() * 1000000;
+}
+
+// A line's excerpt may hold any bytes; the JSON answer must stay valid.
+std::string printable(std::string_view text) {
+  if (valid_utf8(text)) return std::string(text);
+  std::string out;
+  for (char c : text)
+    out.push_back(static_cast<unsigned char>(c) < 0x80 ? c : '?');
+  return out;
+}
+
+std::string tag_value(const metrics::Point& point, std::string_view key) {
+  for (const auto& t : point.tags) {
+    if (t.key == key) return t.value;
+  }
+  return "";
+}
+
+http::Response unavailable(const std::string& why) {
+  http::Response r = http::json_error(503, "points not stored, retry: " + why);
+  r.headers.emplace_back("Retry-After", kRetryAfterSeconds);
+  return r;
+}
+
+}  // namespace
+
+struct IngestEndpoints::Decoded {
+  std::string storage;  // the inflated body, when it was compressed
+  std::string_view body;
+};
+
+void IngestEndpoints::configure(const config::IngestSection& config) {
+  config_ = config;
+  tokens_.configure(config.tokens);
+}
+
+void IngestEndpoints::add_routes(http::Router& router) {
+  using http::Group;
+  auto limit = config_.limits.max_body_bytes.bytes;
+  auto handler = [this](ingest::Endpoint e) {
+    return [this, e](const http::Request& q, http::Response& r) { write(q, r, e); };
+  };
+  router.add("POST", "/write", Group::kIngest, handler(ingest::Endpoint::kWrite)).max_body_bytes =
+      limit;
+  router.add("POST", "/api/v2/write", Group::kIngest, handler(ingest::Endpoint::kV2Write))
+      .max_body_bytes = limit;
+  router
+      .add("POST", "/metrics", Group::kIngest,
+           [this](const http::Request& q, http::Response& r) { json(q, r); })
+      .max_body_bytes = limit;
+  router.add("GET", "/ping", Group::kIngest,
+             [this](const http::Request& q, http::Response& r) { ping(q, r); });
+}
+
+void IngestEndpoints::answer(ingest::Endpoint endpoint, http::Response* response,
+                             http::Response&& answer) {
+  stats_.request(endpoint, answer.status);
+  *response = std::move(answer);
+}
+
+bool IngestEndpoints::admit(const http::Request& request, ingest::Endpoint endpoint, bool enabled,
+                            const http::QueryParams& params, Decoded* decoded,
+                            http::Response* response) {
+  stats_.received(endpoint, request.body.size());
+  if (!config_.enabled || !enabled) {
+    answer(endpoint, response,
+           http::json_error(404, config_.enabled ? "this ingest endpoint is turned off"
+                                                 : "ingest is turned off (ingest.enabled)"));
+    return false;
+  }
+  ingest::Identity id = tokens_.identify(request, params);
+  if (id.status != 0) {
+    http::Response r = http::json_error(id.status, id.message);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"edgemon ingest\"");
+    answer(endpoint, response, std::move(r));
+    return false;
+  }
+  decoded->body = request.body;
+  if (const std::string* coding = request.header("content-encoding")) {
+    if (strcasecmp(coding->c_str(), "gzip") == 0) {
+      std::string error =
+          gunzip(request.body, config_.limits.max_decoded_bytes.bytes, &decoded->storage);
+      if (!error.empty()) {
+        int status = error.find("larger") != std::string::npos ? 413 : 400;
+        answer(endpoint, response, http::json_error(status, "request body: " + error));
+        return false;
+      }
+      decoded->body = decoded->storage;
+    } else if (strcasecmp(coding->c_str(), "identity") != 0) {
+      answer(
+          endpoint, response,
+          http::json_error(415, "unsupported Content-Encoding '" + *coding + "' (gzip or none)"));
+      return false;
+    }
+  }
+  if (pending_bytes_ + decoded->body.size() > config_.limits.max_pending_bytes.bytes) {
+    answer(endpoint, response,
+           unavailable("too many points waiting for the spool (ingest.limits.max_pending_bytes)"));
+    return false;
+  }
+  request_device_ = std::move(id.device);
+  return true;
+}
+
+void IngestEndpoints::submit(ingest::Endpoint endpoint, std::vector<metrics::Point>&& points,
+                             size_t bytes, http::Response& response,
+                             std::function<http::Response()> on_durable) {
+  pending_bytes_ += bytes;
+  stats_.set_pending_bytes(pending_bytes_);
+  size_t count = points.size();
+  http::Responder responder = response.defer();
+  sink_.accept(std::move(points),
+               [this, endpoint, bytes, count, responder,
+                on_durable = std::move(on_durable)](const std::string& error) mutable {
+                 pending_bytes_ -= bytes;
+                 stats_.set_pending_bytes(pending_bytes_);
+                 http::Response r = error.empty() ? on_durable() : unavailable(error);
+                 if (error.empty()) stats_.accepted(endpoint, count);
+                 stats_.request(endpoint, r.status);
+                 responder.send(std::move(r));
+               });
+}
+
+void IngestEndpoints::write(const http::Request& request, http::Response& response,
+                            ingest::Endpoint endpoint) {
+  bool v2 = endpoint == ingest::Endpoint::kV2Write;
+  std::optional<http::QueryParams> params = http::parse_query(request.query);
+  if (!params) {
+    answer(endpoint, &response, http::json_error(400, "malformed query string"));
+    return;
+  }
+  Decoded decoded;
+  if (!admit(request, endpoint, config_.line_protocol, *params, &decoded, &response)) return;
+  const std::string* precision_text = http::find_param(*params, "precision");
+  std::optional<int64_t> unit =
+      ingest::parse_write_precision(precision_text ? *precision_text : "", v2);
+  if (!unit) {
+    answer(endpoint, &response,
+           http::json_error(400, "parameter 'precision': expected " +
+                                     std::string(v2 ? "ns, us, ms or s" : "n, u, ms, s, m or h")));
+    return;
+  }
+  ingest::LineProtocolResult parsed =
+      ingest::parse_line_protocol(decoded.body, *unit, now_ns(), config_.limits);
+  if (parsed.too_many_points) {
+    answer(endpoint, &response,
+           http::json_error(413, "more than " + std::to_string(config_.limits.max_points) +
+                                     " points in one request (ingest.limits.max_points)"));
+    return;
+  }
+  std::string device_error = scope_to_device(&parsed.points);
+  size_t rejected = parsed.lines_rejected + (device_error.empty() ? 0 : 1);
+  stats_.rejected(endpoint, rejected);
+  std::string first_error;
+  if (parsed.first_error) {
+    first_error = "line " + std::to_string(parsed.first_error->line) + ": " +
+                  parsed.first_error->message + " ('" + printable(parsed.first_error->excerpt) +
+                  "')";
+  } else if (!device_error.empty()) {
+    first_error = device_error;
+  }
+  auto partial = [first_error, rejected] {
+    return http::json_error(
+        400, "partial write: " + first_error + " dropped=" + std::to_string(rejected));
+  };
+  if (parsed.points.empty()) {
+    answer(endpoint, &response,
+           rejected > 0 ? partial() : http::json_error(400, "no points in the request body"));
+    return;
+  }
+  submit(endpoint, std::move(parsed.points), decoded.body.size(), response, [rejected, partial] {
+    if (rejected > 0) return partial();
+    http::Response r;
+    r.status = 204;
+    return r;
+  });
+}
+
+std::string IngestEndpoints::scope_to_device(std::vector<metrics::Point>* points) {
+  if (request_device_ == ingest::kAnyDevice) return "";
+  std::string error;
+  for (auto& p : *points) {
+    if (tag_value(p, "device_id").empty()) p.tags.push_back({"device_id", request_device_});
+  }
+  std::erase_if(*points, [&](const metrics::Point& p) {
+    std::string device = tag_value(p, "device_id");
+    if (device == request_device_) return false;
+    if (error.empty()) {
+      error = "device_id '" + printable(device) + "' is not the token's device '" +
+              request_device_ + "'";
+    }
+    return true;
+  });
+  return error;
+}
+
+void IngestEndpoints::json(const http::Request& request, http::Response& response) {
+  constexpr ingest::Endpoint kEndpoint = ingest::Endpoint::kJson;
+  http::QueryParams none;
+  if (const std::string* type = request.header("content-type")) {
+    std::string_view t = *type;
+    if (!t.starts_with("application/json") && !t.starts_with("application/x-ndjson")) {
+      answer(kEndpoint, &response,
+             http::json_error(
+                 415, "Content-Type must be application/json (got '" + printable(t) + "')"));
+      return;
+    }
+  }
+  Decoded decoded;
+  if (!admit(request, kEndpoint, config_.json, none, &decoded, &response)) return;
+  ingest::AgentPayloadResult parsed =
+      ingest::parse_agent_payloads(decoded.body, now_ns(), config_.limits);
+  if (parsed.too_many_points) {
+    answer(kEndpoint, &response,
+           http::json_error(413, "more than " + std::to_string(config_.limits.max_points) +
+                                     " payloads in one request (ingest.limits.max_points)"));
+    return;
+  }
+  if (parsed.problems.empty()) {
+    std::string device_error = scope_to_device(&parsed.points);
+    if (!device_error.empty()) parsed.problems.push_back({"device_id", device_error});
+  }
+  if (!parsed.problems.empty()) {
+    stats_.rejected(kEndpoint, std::max<size_t>(parsed.points.size(), 1));
+    answer(kEndpoint, &response, problems_response(parsed.problems));
+    return;
+  }
+  size_t count = parsed.points.size();
+  submit(kEndpoint, std::move(parsed.points), decoded.body.size(), response, [count] {
+    http::Response r;
+    r.status = 202;
+    r.set_body("{\"status\":\"accepted\",\"points\":" + std::to_string(count) + "}\n");
+    return r;
+  });
+}
+
+http::Response IngestEndpoints::problems_response(
+    const std::vector<ingest::FieldProblem>& problems) {
+  std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root(cJSON_CreateObject(), cJSON_Delete);
+  cJSON_AddStringToObject(root.get(), "error", "invalid payload");
+  cJSON_AddNumberToObject(root.get(), "status", 400);
+  cJSON* list = cJSON_AddArrayToObject(root.get(), "problems");
+  for (const auto& p : problems) {
+    cJSON* item = cJSON_CreateObject();
+    cJSON_AddStringToObject(item, "field", printable(p.field).c_str());
+    cJSON_AddStringToObject(item, "reason", printable(p.reason).c_str());
+    cJSON_AddItemToArray(list, item);
+  }
+  std::unique_ptr<char, decltype(&cJSON_free)> text(cJSON_PrintUnformatted(root.get()), cJSON_free);
+  http::Response r;
+  r.status = 400;
+  r.set_body(std::string(text ? text.get() : "{}") + "\n");
+  return r;
+}
+
+void IngestEndpoints::ping(const http::Request&, http::Response& response) {
+  if (!config_.enabled || !config_.line_protocol) {
+    response = http::json_error(404, "ingest is turned off (ingest.enabled)");
+    return;
+  }
+  response.status = 204;
+  response.headers.emplace_back("X-Influxdb-Version", kInfluxVersionHeader);
+  response.headers.emplace_back("X-Influxdb-Build", "OSS");
+  response.headers.emplace_back("X-Edgemon-Version", build::kVersion);
+}
+
+}  // namespace edgemon::api

@@ -1,0 +1,71 @@
+#pragma once
+// The hub's ingest endpoints: POST /metrics (the edge agent's JSON payload),
+// POST /write and /api/v2/write (InfluxDB line protocol, so any InfluxDB
+// client can push) and GET|HEAD /ping. Each request is checked (token,
+// encoding, size, syntax), its good points handed to the sink, and answered
+// only once the sink says they are durable -- an InfluxDB outage behind the
+// hub costs nothing, and a client that got its 2xx may forget the points.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "http/router.hpp"
+#include "ingest/agent_payload.hpp"
+#include "ingest/device_tokens.hpp"
+#include "ingest/ingest_stats.hpp"
+#include "metrics/metric_sink.hpp"
+#include "metrics/point.hpp"
+
+namespace edgemon::api {
+
+class IngestSink {
+ public:
+  using Durable = std::function<void(const std::string& error)>;
+  virtual ~IngestSink() = default;
+  // Takes the accepted points; `durable` runs on the loop with "" once they
+  // are safe, or with why not (the client is told to retry).
+  virtual void accept(std::vector<metrics::Point>&& points, Durable durable) = 0;
+};
+
+class IngestEndpoints {
+ public:
+  explicit IngestEndpoints(IngestSink& sink) : sink_(sink) {}
+  IngestEndpoints(const IngestEndpoints&) = delete;
+  IngestEndpoints& operator=(const IngestEndpoints&) = delete;
+
+  // Applies config (again on reload); the routes read it per request.
+  void configure(const config::IngestSection& config);
+  // Registers the routes (they answer 404 while ingest is off), with the
+  // ingest body limit. Call again after configure() on reload.
+  void add_routes(http::Router& router);
+  void write_metrics(metrics::MetricSink& sink) const { stats_.write_metrics(sink); }
+
+ private:
+  struct Decoded;
+  void write(const http::Request& request, http::Response& response, ingest::Endpoint endpoint);
+  void json(const http::Request& request, http::Response& response);
+  void ping(const http::Request& request, http::Response& response);
+  // Common checks: enabled, token, body encoding and size, memory bound.
+  // False with the answer in *response.
+  bool admit(const http::Request& request, ingest::Endpoint endpoint, bool enabled,
+             const http::QueryParams& params, Decoded* decoded, http::Response* response);
+  void submit(ingest::Endpoint endpoint, std::vector<metrics::Point>&& points, size_t bytes,
+              http::Response& response, std::function<http::Response()> on_durable);
+  void answer(ingest::Endpoint endpoint, http::Response* response, http::Response&& answer);
+  // With a device token: points without device_id get the token's, points
+  // of another device are removed; returns why the first one was.
+  std::string scope_to_device(std::vector<metrics::Point>* points);
+  static http::Response problems_response(const std::vector<ingest::FieldProblem>& problems);
+
+  IngestSink& sink_;
+  config::IngestSection config_;
+  ingest::DeviceTokens tokens_;
+  ingest::IngestStats stats_;
+  uint64_t pending_bytes_ = 0;
+  // The device the request being handled may write for (set by admit()).
+  std::string request_device_;
+};
+
+}  // namespace edgemon::api

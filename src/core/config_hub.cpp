@@ -1,0 +1,107 @@
+#include "core/config_hub.hpp"
+
+#include <algorithm>
+
+#include "core/config.hpp"
+#include "core/config_loader.hpp"
+
+namespace edgemon::config {
+
+std::string check_device_token_name(std::string_view text) {
+  if (text == "*") return "";
+  if (text.empty() || text.size() > 128) {
+    return "a device id of 1 to 128 bytes, or \"*\" for a fleet token";
+  }
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f) {
+      return "device ids in tokens may not contain spaces or control characters";
+    }
+  }
+  return "";
+}
+
+std::string check_hub_format(std::string_view text) {
+  if (text == "lp" || text == "json") return "";
+  return "expected lp or json (got '" + std::string(text) + "')";
+}
+
+std::string check_history_schema(std::string_view text) {
+  if (text == "system_metrics" || text == "host" || text == "both") return "";
+  return "expected system_metrics, host or both (got '" + std::string(text) + "')";
+}
+
+InfluxOutputConfig HubOutputConfig::to_output() const {
+  InfluxOutputConfig o;
+  o.kind = "hub";
+  o.name = name;
+  o.url = url;
+  o.token = token;
+  o.format = format;
+  // The JSON payload is the system_metrics point of one collection.
+  o.schema = format == "json" ? "system_metrics" : schema;
+  o.precision = precision;
+  o.batch_size = batch_size;
+  o.flush_interval = flush_interval;
+  o.timeout = timeout;
+  o.gzip = gzip;
+  o.max_bytes = max_bytes;
+  o.max_age = max_age;
+  o.replay_rate = replay_rate;
+  o.retry_initial = retry_initial;
+  o.retry_max = retry_max;
+  o.tls_ca_file = tls_ca_file;
+  o.tls_skip_verify = tls_skip_verify;
+  return o;
+}
+
+std::vector<InfluxOutputConfig> OutputsSection::all() const {
+  std::vector<InfluxOutputConfig> out = influxdb;
+  for (const auto& h : hub)
+    out.push_back(h.to_output());
+  return out;
+}
+
+void validate_hub_parts(const Config& config, Errors& errors) {
+  auto add = [&](std::string key, std::string message) {
+    errors.push_back({"", 0, 0, std::move(key), std::move(message)});
+  };
+  const auto& outputs = config.outputs;
+  for (size_t i = 0; i < outputs.hub.size(); ++i) {
+    const HubOutputConfig& h = outputs.hub[i];
+    std::string path = "outputs.hub[" + std::to_string(i) + "]";
+    if (h.name.empty()) add(path + ".name", "is required: a unique name such as 'hub'");
+    if (h.url.empty()) add(path + ".url", "is required, e.g. http://hub.lan:9110");
+    if (h.retry_initial > h.retry_max) {
+      add(path + ".retry_initial",
+          "is longer than retry_max (" + format_duration(h.retry_max) + ")");
+    }
+    if (h.max_age.count() != 0 && h.max_age < std::chrono::minutes(1)) {
+      add(path + ".max_age", "must be 0 (no limit) or at least 1m");
+    }
+    if (h.format == "json" && h.schema == "host") {
+      add(path + ".schema", "format json carries system_metrics only; use format lp for host");
+    }
+    bool taken = std::any_of(outputs.influxdb.begin(), outputs.influxdb.end(),
+                             [&](const auto& o) { return o.name == h.name; }) ||
+                 std::any_of(outputs.hub.begin(), outputs.hub.begin() + static_cast<long>(i),
+                             [&](const auto& o) { return o.name == h.name; });
+    if (!h.name.empty() && taken) {
+      add(path + ".name", "'" + h.name + "' is already the name of another output");
+    }
+  }
+  const IngestSection& ingest = config.ingest;
+  if (ingest.rate > 0 && ingest.burst < 1) {
+    add("ingest.burst", "burst must be at least 1 when a rate is set (a bucket of 0 admits none)");
+  }
+  if (ingest.limits.max_decoded_bytes.bytes < ingest.limits.max_body_bytes.bytes) {
+    add("ingest.limits.max_decoded_bytes", "must be at least max_body_bytes");
+  }
+  for (const auto& [device, token] : ingest.tokens) {
+    if (token.size() < 8) add("ingest.tokens." + device, "tokens need at least 8 characters");
+  }
+  if (config.history.aggregate_retention < config.history.raw_retention) {
+    add("history.aggregate_retention", "must be at least raw_retention");
+  }
+}
+
+}  // namespace edgemon::config

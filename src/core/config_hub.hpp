@@ -1,0 +1,173 @@
+#pragma once
+// Configuration of the hub side (ingest endpoints, local history, received
+// alerts) and of the agent's push to a hub. Declared like config.hpp: each
+// struct lists its keys once in visit().
+#include <string>
+#include <vector>
+
+#include "core/config_types.hpp"
+#include "core/net_address.hpp"
+
+namespace edgemon::config {
+
+using namespace std::chrono_literals;
+
+std::string check_device_token_name(std::string_view text);
+std::string check_hub_format(std::string_view text);
+std::string check_history_schema(std::string_view text);
+
+struct IngestLimits {
+  ByteSize max_body_bytes{8 * 1024 * 1024};
+  ByteSize max_decoded_bytes{32 * 1024 * 1024};
+  int64_t max_points = 100000;
+  int64_t max_tags = 64;
+  int64_t max_fields = 256;
+  int64_t max_key_bytes = 256;
+  int64_t max_tag_value_bytes = 1024;
+  int64_t max_string_bytes = 65536;
+  ByteSize max_pending_bytes{64 * 1024 * 1024};
+
+  template <class V>
+  void visit(V& v) {
+    v.field("max_body_bytes", max_body_bytes,
+            "Largest request body as sent (compressed or not) on the ingest endpoints; larger "
+            "ones get 413. The rest of the API keeps http.limits.max_body_bytes.",
+            IntRange{1024, int64_t{1} << 32});
+    v.field("max_decoded_bytes", max_decoded_bytes,
+            "Largest body after gzip decoding; larger ones get 413.",
+            IntRange{1024, int64_t{1} << 32});
+    v.field("max_points", max_points, "Points in one request; more get 413.",
+            IntRange{1, 100000000});
+    v.field("max_tags", max_tags, "Tags of one point; a point with more is rejected.",
+            IntRange{1, 10000});
+    v.field("max_fields", max_fields, "Fields of one point; a point with more is rejected.",
+            IntRange{1, 10000});
+    v.field("max_key_bytes", max_key_bytes,
+            "Longest measurement name, tag key or field key, in bytes.", IntRange{1, 65536});
+    v.field("max_tag_value_bytes", max_tag_value_bytes, "Longest tag value, in bytes.",
+            IntRange{1, 65536});
+    v.field("max_string_bytes", max_string_bytes, "Longest string field value, in bytes.",
+            IntRange{1, 16 * 1024 * 1024});
+    v.field("max_pending_bytes", max_pending_bytes,
+            "Accepted points not yet durable in the spool, in bytes of line protocol; beyond it "
+            "requests get 503 with Retry-After, so a burst cannot exhaust memory.",
+            IntRange{1024 * 1024, int64_t{1} << 34});
+  }
+};
+
+struct IngestSection {
+  bool enabled = false;
+  bool json = true;
+  bool line_protocol = true;
+  bool alerts = true;
+  std::vector<std::string> allow{"127.0.0.0/8", "::1/128"};
+  double rate = 0;
+  int64_t burst = 0;
+  StringMap tokens;
+  Duration device_active_window = 5min;
+  bool expose_metrics = false;
+  int64_t max_series = 10000;
+  IngestLimits limits;
+
+  template <class V>
+  void visit(V& v) {
+    v.field("enabled", enabled,
+            "Turns this edgemon into a hub: agents and InfluxDB clients may push points to it.",
+            nullptr);
+    v.field("json", json, "POST /metrics: the edge agent's JSON payload.", nullptr);
+    v.field("line_protocol", line_protocol,
+            "POST /write (InfluxDB v1), POST /api/v2/write (v2) and GET|HEAD /ping.", nullptr);
+    v.field("alerts", alerts,
+            "POST /alert: Alertmanager's webhook (GET /alerts lists what was received).", nullptr);
+    v.field("allow", allow,
+            "Client networks allowed to push (CIDR or address); others get 403. Empty allows "
+            "none.",
+            check_cidr);
+    v.field("rate", rate, "Requests per second allowed per client address; 0 is unlimited.",
+            DoubleRange{0, 1e9});
+    v.field("burst", burst, "Requests a client may make at once above the rate (bucket size).",
+            IntRange{0, 1000000});
+    v.field("tokens", tokens,
+            "Bearer tokens by device: {DEVICE_ID: TOKEN}. A device's token only writes points "
+            "of that device_id; the name \"*\" is a fleet token for any device. Sent as "
+            "`Authorization: Bearer TOKEN` (or `Token TOKEN`, or as the password of Basic "
+            "authentication or of the `p` parameter, for InfluxDB clients). Empty: no token "
+            "needed, only `allow` guards the endpoints.",
+            check_device_token_name);
+    v.field("device_active_window", device_active_window,
+            "A device is active in /devices and /metrics if it pushed within this window.",
+            IntRange{1000, 30LL * 86400000});
+    v.field("expose_metrics", expose_metrics,
+            "Also serve the latest ingested values on GET /metrics (as edgemon_ingest_* "
+            "gauges).",
+            nullptr);
+    v.field("max_series", max_series,
+            "With expose_metrics: most series kept; points of further series are not exposed "
+            "(counted), but still stored and forwarded.",
+            IntRange{1, 10000000});
+    v.section("limits", limits, "Size limits of one request; each violation is a clear error.");
+  }
+};
+
+struct HistorySection {
+  bool enabled = true;
+  std::string path;
+  std::string schema = "system_metrics";
+  Duration raw_retention = 6h;
+  Duration aggregate_retention = 7 * 24h;
+  ByteSize max_bytes{128 * 1024 * 1024};
+  Duration retention_interval = 60s;
+  int64_t max_series = 20000;
+  int64_t max_query_points = 10000;
+  ByteSize max_queue_bytes{16 * 1024 * 1024};
+
+  template <class V>
+  void visit(V& v) {
+    v.field("enabled", enabled,
+            "Keep recent points in a local SQLite file for /history, /avg_usage, "
+            "/metrics_usage and /devices.",
+            nullptr);
+    v.field("path", path, "The history file. Empty: history.db in the state directory.", nullptr);
+    v.field("schema", schema,
+            "Which of this device's own points are kept: system_metrics (compact, what "
+            "/avg_usage reads), host, or both. Points pushed to a hub are always kept.",
+            check_history_schema);
+    v.field("raw_retention", raw_retention, "Raw points are kept this long.",
+            IntRange{60000, 365LL * 86400000});
+    v.field("aggregate_retention", aggregate_retention,
+            "Per-minute aggregates (min, max, avg, last, count) are kept this long.",
+            IntRange{60000, 3650LL * 86400000});
+    v.field("max_bytes", max_bytes,
+            "Size the file may reach; beyond it the oldest raw points, then the oldest "
+            "aggregates are deleted (counted).",
+            IntRange{1024 * 1024, int64_t{1} << 40});
+    v.field("retention_interval", retention_interval,
+            "How often retention and the size limit are enforced.", IntRange{1000, 86400000});
+    v.field("max_series", max_series,
+            "Distinct series (device, measurement, tags, field) kept; points of further series "
+            "are not stored (counted).",
+            IntRange{1, 100000000});
+    v.field("max_query_points", max_query_points,
+            "Most points one query returns (limit= is capped to it).", IntRange{1, 10000000});
+    v.field("max_queue_bytes", max_queue_bytes,
+            "Points waiting to be written to the history file; beyond it they are dropped "
+            "(counted), never blocking ingest or collection.",
+            IntRange{64 * 1024, int64_t{1} << 34});
+  }
+};
+
+struct AlertsSection {
+  int64_t max_alerts = 10000;
+  Duration resolved_retention = 7 * 24h;
+
+  template <class V>
+  void visit(V& v) {
+    v.field("max_alerts", max_alerts,
+            "Alerts kept (firing and resolved); beyond it the oldest resolved ones are deleted.",
+            IntRange{1, 10000000});
+    v.field("resolved_retention", resolved_retention, "Resolved alerts are kept this long.",
+            IntRange{60000, 3650LL * 86400000});
+  }
+};
+
+}  // namespace edgemon::config

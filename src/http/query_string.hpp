@@ -1,0 +1,20 @@
+#pragma once
+// application/x-www-form-urlencoded query strings: `a=1&b=x%20y`.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace edgemon::http {
+
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+// Percent-decodes names and values ('+' is a space). nullopt on a malformed
+// escape (`%G1`, a `%` at the end), so a bad URL is refused, not guessed.
+std::optional<QueryParams> parse_query(std::string_view query);
+
+// The first value of `name`, or nullptr.
+const std::string* find_param(const QueryParams& params, std::string_view name);
+
+}  // namespace edgemon::http

@@ -1,0 +1,336 @@
+// The loop side of the history: the queue, the two threads and the timers.
+#include "store/history.hpp"
+
+#include <utility>
+
+#include "core/clock.hpp"
+#include "core/log.hpp"
+
+namespace edgemon::store {
+namespace {
+
+// A batch is written once a second, or at once when this much is queued:
+// large enough that a transaction carries many points, small enough that a
+// burst from ingest does not sit in memory.
+constexpr int64_t kFlushDelayMs = 1000;
+constexpr size_t kFlushBytes = 256 * 1024;
+// The read connection is the one that scans ranges; the writer touches
+// mostly the newest pages. 1 MiB each keeps the pair within 2 MiB.
+constexpr int64_t kCacheKib = 1024;
+
+}  // namespace
+
+History::History(uv_loop_t* loop)
+    : loop_(loop), writer_(loop), reader_(loop), flush_timer_(loop), retention_timer_(loop) {
+  flush_timer_.unref();
+  retention_timer_.unref();
+}
+
+History::~History() = default;
+
+void History::start(const config::HistorySection& config, std::string path,
+                    config::Duration device_active_window) {
+  config_ = config;
+  path_ = std::move(path);
+  active_window_ms_ = device_active_window.count();
+  devices_.set_max_devices(static_cast<size_t>(config_.max_series));
+  report_.path = path_;
+  started_ = true;
+  if (!config_.enabled) {
+    ready_ = true;
+    return;
+  }
+  open_files(true);
+  start_retention_timer();
+}
+
+void History::reconfigure(const config::HistorySection& config, std::string path,
+                          config::Duration device_active_window) {
+  bool reopen = config.enabled != config_.enabled || path != path_;
+  bool interval_changed = config.retention_interval != config_.retention_interval;
+  active_window_ms_ = device_active_window.count();
+  devices_.set_max_devices(static_cast<size_t>(config.max_series));
+  if (!started_) {
+    config_ = config;
+    path_ = std::move(path);
+    return;
+  }
+  if (reopen) close_files();
+  config_ = config;
+  path_ = std::move(path);
+  report_.path = path_;
+  if (reopen && config_.enabled) open_files(false);
+  if (reopen || interval_changed) start_retention_timer();
+}
+
+void History::start_retention_timer() {
+  retention_timer_.stop();
+  if (!config_.enabled) return;
+  auto interval = static_cast<uint64_t>(config_.retention_interval.count());
+  retention_timer_.start(interval, interval, [this] { enforce_retention(); });
+}
+
+void History::open_files(bool load_devices) {
+  opening_ = true;
+  ready_ = false;
+  struct Result {
+    std::string error;
+    HistoryOpenReport report;
+    std::vector<DeviceRow> rows;
+  };
+  auto r = std::make_shared<Result>();
+  HistoryOptions options{path_, false, kCacheKib, 1000};
+  writer_.post(
+      [this, r, options, load_devices] {
+        writer_db_.reset();
+        writer_db_ = HistoryDb::open(options, &r->report, &r->error);
+        if (writer_db_ && load_devices) r->error = writer_db_->load_devices(&r->rows);
+        if (!r->error.empty()) writer_db_.reset();
+      },
+      [this, r, load_devices] {
+        on_opened(std::move(r->error), std::move(r->report), std::move(r->rows), load_devices);
+      });
+}
+
+void History::on_opened(std::string error, HistoryOpenReport report, std::vector<DeviceRow> rows,
+                        bool load_devices) {
+  opening_ = false;
+  ready_ = true;
+  if (!report.moved_to.empty()) {
+    ++report_.corrupt_files;
+    report_.moved_to = report.moved_to;
+    log::warn("history_corrupt_moved_aside",
+              {{"path", path_}, {"moved_to", report.moved_to}, {"reason", report.corrupt_reason}});
+  }
+  if (!error.empty()) {
+    open_ = false;
+    report_.open = false;
+    report_.error = error;
+    log::error("history_open_failed", {{"path", path_}, {"error", error}});
+  } else {
+    open_ = true;
+    report_.open = true;
+    report_.error.clear();
+    if (load_devices) {
+      devices_.load(rows);
+    } else {
+      devices_.mark_all_dirty();
+    }
+    log::info("history_opened", {{"path", path_},
+                                 {"created", report.created},
+                                 {"devices", static_cast<uint64_t>(rows.size())}});
+    open_reader();
+    enforce_retention();
+  }
+  auto waiting = std::move(after_open_);
+  after_open_.clear();
+  if (stopping_) {
+    finish_stop();
+  } else if (!pending_.empty() || devices_.has_dirty()) {
+    schedule_flush();
+  }
+  if (!waiting.empty()) {
+    post_write([waiting = std::move(waiting)] {
+      for (const auto& done : waiting)
+        done();
+    });
+  }
+}
+
+void History::open_reader() {
+  struct Result {
+    bool ok = false;
+    std::string error;
+  };
+  auto r = std::make_shared<Result>();
+  HistoryOptions options{path_, true, kCacheKib, 1000};
+  reader_.post(
+      [this, r, options] {
+        reader_db_.reset();
+        reader_db_ = HistoryDb::open(options, nullptr, &r->error);
+        r->ok = reader_db_ != nullptr;
+      },
+      [this, r] {
+        reader_open_ = r->ok && open_;
+        if (!r->ok) log::error("history_reader_open_failed", {{"error", r->error}});
+      });
+}
+
+void History::close_files() {
+  if (open_ || opening_) post_write(nullptr);
+  writer_.post([this] { writer_db_.reset(); }, nullptr);
+  reader_.post([this] { reader_db_.reset(); }, nullptr);
+  open_ = false;
+  opening_ = false;
+  reader_open_ = false;
+  report_.open = false;
+  flush_timer_.stop();
+}
+
+void History::add(std::span<const metrics::Point> points) {
+  int64_t now = unix_now_ms();
+  bool keep = config_.enabled && !stopping_;
+  auto limit = static_cast<size_t>(config_.max_queue_bytes.bytes);
+  int64_t non_finite = 0;
+  for (const metrics::Point& p : points) {
+    std::string_view device = devices_.observe(p, now);
+    if (!keep) continue;
+    size_t bytes = pending_.bytes();
+    size_t values = pending_.values();
+    size_t added = pending_.append(p, device, &non_finite);
+    if (added > 0 && pending_.bytes() + inflight_bytes_ > limit) {
+      pending_.rollback(bytes, values);
+      report_.dropped.queue_full += added;
+    }
+  }
+  report_.dropped.non_finite += static_cast<uint64_t>(non_finite);
+  if (!keep) return;
+  if (pending_.bytes() >= kFlushBytes) {
+    flush();
+  } else if (!pending_.empty() || devices_.has_dirty()) {
+    schedule_flush();
+  }
+}
+
+void History::add_own(std::span<const metrics::Point> host,
+                      std::span<const metrics::Point> system_metrics) {
+  const std::string& schema = config_.schema;
+  if (schema == "system_metrics" || schema == "both") add(system_metrics);
+  if (schema == "host" || schema == "both") add(host);
+}
+
+void History::schedule_flush() {
+  if (flush_timer_.active()) return;
+  flush_timer_.start(kFlushDelayMs, 0, [this] { flush(); });
+}
+
+void History::flush(std::function<void()> done) {
+  flush_timer_.stop();
+  if (!config_.enabled) {
+    if (done) done();
+    return;
+  }
+  // Devices stored in the file are merged before the first write, so that
+  // their persisted counts are never overwritten by this run's alone.
+  if (opening_) {
+    if (done) after_open_.push_back(std::move(done));
+    return;
+  }
+  post_write(std::move(done));
+}
+
+void History::post_write(std::function<void()> done) {
+  struct Result {
+    std::string error;
+    WriteStats stats;
+    int64_t file_bytes = 0;
+    int64_t series = 0;
+  };
+  size_t values = pending_.values();
+  auto data = std::make_shared<std::string>(pending_.take());
+  size_t bytes = data->size();
+  inflight_bytes_ += bytes;
+  auto devices = std::make_shared<std::vector<DeviceRow>>(devices_.take_dirty());
+  WriteLimits limits{config_.max_series, unix_now_ms() - config_.aggregate_retention.count()};
+  auto r = std::make_shared<Result>();
+  writer_.post(
+      [this, data, devices, limits, r] {
+        if (!writer_db_) {
+          r->error = "history file not open";
+        } else {
+          r->error = writer_db_->write(*data, *devices, limits, &r->stats);
+          r->file_bytes = writer_db_->file_bytes();
+          r->series = writer_db_->series_count();
+        }
+        // Freed here, not on the loop.
+        std::string().swap(*data);
+      },
+      [this, bytes, values, r, done = std::move(done)] {
+        inflight_bytes_ -= bytes;
+        if (!r->error.empty()) {
+          report_.dropped.write_error += values;
+          if (r->error != report_.error) {
+            log::warn("history_write_failed", {{"path", path_}, {"error", r->error}});
+          }
+          report_.error = r->error;
+          devices_.mark_all_dirty();
+        } else {
+          ++report_.writes;
+          report_.written += static_cast<uint64_t>(r->stats.written);
+          report_.dropped.duplicate += static_cast<uint64_t>(r->stats.duplicate);
+          report_.dropped.max_series += static_cast<uint64_t>(r->stats.max_series);
+          report_.dropped.too_old += static_cast<uint64_t>(r->stats.too_old);
+          report_.file_bytes = r->file_bytes;
+          report_.series = r->series;
+          if (open_) report_.error.clear();
+        }
+        if (done) done();
+      });
+}
+
+void History::enforce_retention(std::function<void()> done) {
+  if (!open_ || retention_running_) {
+    if (done) done();
+    return;
+  }
+  retention_running_ = true;
+  struct Result {
+    std::string error;
+    RetentionStats stats;
+    int64_t file_bytes = 0;
+    int64_t series = 0;
+  };
+  int64_t now = unix_now_ms();
+  RetentionLimits limits;
+  limits.raw_before_ms = now - config_.raw_retention.count();
+  limits.aggregate_before_ms = now - config_.aggregate_retention.count();
+  limits.max_bytes = static_cast<int64_t>(config_.max_bytes.bytes);
+  auto r = std::make_shared<Result>();
+  writer_.post(
+      [this, limits, r] {
+        if (!writer_db_) return;
+        r->error = writer_db_->enforce_retention(limits, &r->stats);
+        r->file_bytes = writer_db_->file_bytes();
+        r->series = writer_db_->series_count();
+      },
+      [this, r, done = std::move(done)] {
+        retention_running_ = false;
+        const RetentionStats& s = r->stats;
+        HistoryDeleted& d = report_.deleted;
+        d.raw_retention += static_cast<uint64_t>(s.raw_age);
+        d.minute_retention += static_cast<uint64_t>(s.minute_age);
+        d.hour_retention += static_cast<uint64_t>(s.hour_age);
+        d.raw_max_bytes += static_cast<uint64_t>(s.raw_size);
+        d.minute_max_bytes += static_cast<uint64_t>(s.minute_size);
+        d.hour_max_bytes += static_cast<uint64_t>(s.hour_size);
+        if (r->file_bytes > 0) report_.file_bytes = r->file_bytes;
+        report_.series = r->series;
+        if (s.over_size && !report_.over_size) {
+          log::warn("history_over_max_bytes", {{"path", path_}, {"file_bytes", r->file_bytes}});
+        }
+        report_.over_size = s.over_size;
+        if (!r->error.empty()) log::warn("history_retention_failed", {{"error", r->error}});
+        if (done) done();
+      });
+}
+
+void History::stop(std::function<void()> done) {
+  stopping_ = true;
+  stopped_ = std::move(done);
+  flush_timer_.stop();
+  retention_timer_.stop();
+  if (!config_.enabled || (!open_ && !opening_)) {
+    if (auto d = std::move(stopped_)) d();
+    return;
+  }
+  // An open still in flight calls finish_stop() when it completes.
+  if (!opening_) finish_stop();
+}
+
+void History::finish_stop() {
+  post_write([this] {
+    if (auto d = std::move(stopped_)) d();
+  });
+}
+
+}  // namespace edgemon::store

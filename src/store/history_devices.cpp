@@ -1,0 +1,139 @@
+#include "store/history_devices.hpp"
+
+#include <cjson/cJSON.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "store/history_batch.hpp"
+
+namespace edgemon::store {
+namespace {
+
+bool same_tags(const metrics::Point& point, const std::vector<metrics::Tag>& stored) {
+  size_t n = 0;
+  for (const auto& t : point.tags) {
+    if (t.key == "device_id") continue;
+    ++n;
+    auto it = std::find_if(stored.begin(), stored.end(),
+                           [&](const metrics::Tag& s) { return s.key == t.key; });
+    if (it == stored.end() || it->value != t.value) return false;
+  }
+  return n == stored.size();
+}
+
+std::vector<metrics::Tag> tags_without_device(const metrics::Point& point) {
+  std::vector<metrics::Tag> out;
+  out.reserve(point.tags.size());
+  for (const auto& t : point.tags) {
+    if (t.key != "device_id") out.push_back(t);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const metrics::Tag& a, const metrics::Tag& b) { return a.key < b.key; });
+  return out;
+}
+
+std::vector<metrics::Tag> parse_tags(const std::string& json) {
+  std::vector<metrics::Tag> out;
+  std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root(cJSON_Parse(json.c_str()), cJSON_Delete);
+  if (!root || !cJSON_IsObject(root.get())) return out;
+  for (cJSON* item = root->child; item != nullptr; item = item->next) {
+    if (cJSON_IsString(item) && item->string != nullptr) {
+      out.push_back({item->string, item->valuestring});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view device_of(const metrics::Point& point) {
+  for (const auto& t : point.tags) {
+    if (t.key == "device_id" && !t.value.empty()) return t.value;
+  }
+  return "unknown";
+}
+
+std::string tags_json(std::span<const metrics::Tag> tags) {
+  std::vector<std::pair<std::string_view, std::string_view>> pairs;
+  pairs.reserve(tags.size());
+  for (const auto& t : tags)
+    pairs.emplace_back(t.key, t.value);
+  return canonical_tags(std::move(pairs));
+}
+
+DeviceRegistry::Device* DeviceRegistry::find_or_add(std::string_view name, int64_t now_ms) {
+  if (last_ != nullptr && last_name_ == name) return last_;
+  auto it = devices_.find(name);
+  if (it == devices_.end()) {
+    if (devices_.size() >= max_devices_) {
+      ++refused_;
+      return nullptr;
+    }
+    it = devices_.emplace(std::string(name), Device{}).first;
+    it->second.first_seen_ms = now_ms;
+  }
+  last_name_.assign(name);
+  last_ = &it->second;
+  return last_;
+}
+
+std::string_view DeviceRegistry::observe(const metrics::Point& point, int64_t now_ms) {
+  std::string_view name = device_of(point);
+  Device* d = find_or_add(name, now_ms);
+  if (d == nullptr) return name;
+  if (d->points == 0 || !same_tags(point, d->tags)) d->tags = tags_without_device(point);
+  d->last_seen_ms = std::max(d->last_seen_ms, now_ms);
+  ++d->points;
+  mark(*d);
+  return name;
+}
+
+void DeviceRegistry::load(std::span<const DeviceRow> rows) {
+  for (const DeviceRow& row : rows) {
+    auto it = devices_.find(row.device);
+    if (it == devices_.end()) {
+      if (devices_.size() >= max_devices_) break;
+      Device d;
+      d.tags = parse_tags(row.tags_json);
+      d.first_seen_ms = row.first_seen_ms;
+      d.last_seen_ms = row.last_seen_ms;
+      d.points = row.points;
+      devices_.emplace(row.device, std::move(d));
+      continue;
+    }
+    Device& d = it->second;
+    d.first_seen_ms = std::min(d.first_seen_ms, row.first_seen_ms);
+    d.last_seen_ms = std::max(d.last_seen_ms, row.last_seen_ms);
+    d.points += row.points;
+    mark(d);
+  }
+  // Map nodes are stable, but the cache may name a device just loaded.
+  last_ = nullptr;
+}
+
+std::vector<DeviceRow> DeviceRegistry::take_dirty() {
+  std::vector<DeviceRow> out;
+  out.reserve(dirty_);
+  for (auto& [name, d] : devices_) {
+    if (!d.dirty) continue;
+    d.dirty = false;
+    out.push_back({name, tags_json(d.tags), d.first_seen_ms, d.last_seen_ms, d.points});
+  }
+  dirty_ = 0;
+  return out;
+}
+
+void DeviceRegistry::mark_all_dirty() {
+  for (auto& [name, d] : devices_)
+    mark(d);
+}
+
+size_t DeviceRegistry::active(int64_t now_ms, int64_t window_ms) const {
+  size_t n = 0;
+  for (const auto& [name, d] : devices_)
+    n += now_ms - d.last_seen_ms <= window_ms ? 1 : 0;
+  return n;
+}
+
+}  // namespace edgemon::store

@@ -1,0 +1,69 @@
+#pragma once
+// Every device whose points came through this edgemon (its own and, on a
+// hub, every agent's): the tags of its latest point, when it was first and
+// last seen, how many points it sent. Lives on the loop thread, updated by
+// History::add(); persisted in the history file so /devices survives a
+// restart, or kept in memory only when history is disabled.
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "metrics/point.hpp"
+#include "store/history_db.hpp"
+
+namespace edgemon::store {
+
+// The device a point belongs to: its device_id tag, "unknown" without one.
+std::string_view device_of(const metrics::Point& point);
+
+class DeviceRegistry {
+ public:
+  struct Device {
+    std::vector<metrics::Tag> tags;  // sorted by key, without device_id
+    int64_t first_seen_ms = 0;
+    int64_t last_seen_ms = 0;
+    int64_t points = 0;
+    bool dirty = false;  // changed since last persisted
+  };
+  using Map = std::map<std::string, Device, std::less<>>;
+
+  // Devices beyond this many are not registered (counted in refused()).
+  void set_max_devices(size_t max) { max_devices_ = max; }
+  // Counts one point received at now_ms; returns its device.
+  std::string_view observe(const metrics::Point& point, int64_t now_ms);
+  // Devices read back from the history file at start. Points counted since
+  // start are added to the stored count; the newer tags win.
+  void load(std::span<const DeviceRow> rows);
+  // The devices changed since the last call, as rows to persist.
+  std::vector<DeviceRow> take_dirty();
+  bool has_dirty() const { return dirty_ > 0; }
+  void mark_all_dirty();
+
+  const Map& devices() const { return devices_; }
+  size_t size() const { return devices_.size(); }
+  size_t active(int64_t now_ms, int64_t window_ms) const;
+  uint64_t refused() const { return refused_; }
+
+ private:
+  Device* find_or_add(std::string_view name, int64_t now_ms);
+  void mark(Device& d) {
+    if (!d.dirty) ++dirty_;
+    d.dirty = true;
+  }
+
+  Map devices_;
+  size_t max_devices_ = 100000;
+  size_t dirty_ = 0;
+  uint64_t refused_ = 0;
+  // The last device seen: consecutive points mostly come from one device.
+  std::string last_name_;
+  Device* last_ = nullptr;
+};
+
+// The tags as the canonical JSON object history stores.
+std::string tags_json(std::span<const metrics::Tag> tags);
+
+}  // namespace edgemon::store

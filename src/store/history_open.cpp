@@ -1,0 +1,360 @@
+// Opening the history: pragmas, schema, and what to do with a file that is
+// not a usable history. The daemon must always start, and history is a
+// convenience, so a damaged file is moved aside (kept for inspection) and a
+// new one begun rather than refusing to run.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <utility>
+
+#include "core/clock.hpp"
+#include "store/history_db.hpp"
+#include "store/history_internal.hpp"
+
+namespace edgemon::store {
+
+using namespace history_sql;
+
+namespace {
+
+// The README documents this schema for operators; keep them in step.
+// WITHOUT ROWID keys rows by (series, t_ms): a series' range is one
+// contiguous stretch of the B-tree, and the row carries no rowid besides.
+constexpr const char* kCreateSchema = R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+CREATE TABLE series (
+  id          INTEGER PRIMARY KEY,
+  device      TEXT NOT NULL,
+  measurement TEXT NOT NULL,
+  field       TEXT NOT NULL,
+  tags        TEXT NOT NULL,
+  UNIQUE (device, measurement, field, tags)
+);
+CREATE INDEX series_by_name ON series (measurement, field, device);
+CREATE TABLE raw (
+  series INTEGER NOT NULL,
+  t_ms   INTEGER NOT NULL,
+  value  REAL    NOT NULL,
+  PRIMARY KEY (series, t_ms)
+) WITHOUT ROWID;
+CREATE TABLE minute (
+  series INTEGER NOT NULL, t_ms INTEGER NOT NULL,
+  min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
+  last REAL NOT NULL, last_t INTEGER NOT NULL,
+  PRIMARY KEY (series, t_ms)
+) WITHOUT ROWID;
+CREATE TABLE hour (
+  series INTEGER NOT NULL, t_ms INTEGER NOT NULL,
+  min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
+  last REAL NOT NULL, last_t INTEGER NOT NULL,
+  PRIMARY KEY (series, t_ms)
+) WITHOUT ROWID;
+CREATE TABLE devices (
+  device        TEXT PRIMARY KEY NOT NULL,
+  tags          TEXT NOT NULL,
+  first_seen_ms INTEGER NOT NULL,
+  last_seen_ms  INTEGER NOT NULL,
+  points        INTEGER NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('schema_version', '1');
+)sql";
+
+constexpr const char* kTables[] = {"meta", "series", "raw", "minute", "hour", "devices"};
+
+// The WAL is truncated back to this after a checkpoint that a large
+// retention pass grew it beyond.
+constexpr const char* kJournalSizeLimit = "PRAGMA journal_size_limit = 4194304";
+
+enum class Outcome { kOk, kCorrupt, kFailed };
+
+struct Attempt {
+  Outcome outcome = Outcome::kOk;
+  std::string message;
+};
+
+bool is_corruption(int rc) {
+  rc &= 0xff;
+  return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
+}
+
+Attempt fail(int rc, std::string message) {
+  return {is_corruption(rc) ? Outcome::kCorrupt : Outcome::kFailed, std::move(message)};
+}
+
+struct Connection {
+  sqlite3* db = nullptr;
+  ~Connection() { sqlite3_close_v2(db); }
+  sqlite3* release() { return std::exchange(db, nullptr); }
+};
+
+Attempt check_schema(sqlite3* db, bool* exists) {
+  std::set<std::string> names;
+  std::string message;
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table'", -1, &raw,
+                              nullptr);
+  StatementPtr stmt(raw);
+  if (rc != SQLITE_OK) return fail(rc, sql_error(db, "read schema"));
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    names.insert(reinterpret_cast<const char*>(sqlite3_column_text(raw, 0)));
+  }
+  if (rc != SQLITE_DONE) return fail(rc, sql_error(db, "read schema"));
+  *exists = !names.empty();
+  if (names.empty()) return {};
+  for (const char* table : kTables) {
+    if (names.count(table) == 0) {
+      return {Outcome::kCorrupt, std::string("not a history schema: no table ") + table};
+    }
+  }
+  std::string text;
+  rc = exec(db, "SELECT value FROM meta WHERE key = 'schema_version'", &message, &text);
+  if (rc != SQLITE_OK) return fail(rc, message);
+  int version = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+  if (ec != std::errc() || end != text.data() + text.size() || version < 1) {
+    return {Outcome::kCorrupt, "not a history schema: schema_version '" + text + "'"};
+  }
+  if (version > kSchemaVersion) {
+    // A newer edgemon's file: history is not worth losing a downgrade's
+    // data over, but neither is it worth destroying; refuse and leave it.
+    return {Outcome::kFailed, "schema version " + text + " is newer than this edgemon's (" +
+                                  std::to_string(kSchemaVersion) + "); not touching it"};
+  }
+  return {};
+}
+
+Attempt quick_check(sqlite3* db) {
+  std::string message;
+  std::string result;
+  int rc = exec(db, "PRAGMA quick_check(1)", &message, &result);
+  if (rc != SQLITE_OK) return fail(rc, message);
+  if (result == "ok") return {};
+  for (char& c : result) {
+    if (c == '\n') c = ' ';
+  }
+  return {Outcome::kCorrupt, "quick_check: " + result};
+}
+
+Attempt setup_writer(sqlite3* db, bool exists, bool* created) {
+  std::string message;
+  std::string mode;
+  // auto_vacuum only takes effect before the first table exists.
+  if (!exists) {
+    int rc = exec(db, "PRAGMA auto_vacuum = INCREMENTAL", &message);
+    if (rc != SQLITE_OK) return fail(rc, message);
+  }
+  int rc = exec(db, "PRAGMA journal_mode = WAL", &message, &mode);
+  if (rc != SQLITE_OK) return fail(rc, message);
+  if (mode != "wal") return {Outcome::kFailed, "journal_mode is '" + mode + "', not wal"};
+  // A crash of the daemon loses nothing committed; a power cut may lose the
+  // last commits, which is acceptable for a history (the outputs' spool is
+  // what must be durable).
+  rc = exec(db, "PRAGMA synchronous = NORMAL", &message);
+  if (rc == SQLITE_OK) rc = exec(db, kJournalSizeLimit, &message);
+  if (rc != SQLITE_OK) return fail(rc, message);
+  if (exists) return quick_check(db);
+  std::string sql = std::string("BEGIN IMMEDIATE;") + kCreateSchema + "COMMIT;";
+  rc = exec(db, sql.c_str(), &message);
+  if (rc != SQLITE_OK) {
+    exec(db, "ROLLBACK", &mode);
+    return fail(rc, message);
+  }
+  *created = true;
+  return {};
+}
+
+Attempt attempt_open(const HistoryOptions& options, Connection* conn, bool* created) {
+  int flags = options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  // One connection, used by one thread at a time.
+  flags |= SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(options.path.c_str(), &conn->db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    return fail(rc, conn->db != nullptr ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc));
+  }
+  if (!options.read_only && sqlite3_db_readonly(conn->db, "main") == 1) {
+    return {Outcome::kFailed, "the file is not writable"};
+  }
+  sqlite3_busy_timeout(conn->db, options.busy_timeout_ms);
+  // Memory stays flat however large the file grows: the cache is bounded
+  // and nothing is memory-mapped.
+  std::string pragmas = "PRAGMA cache_size = -" + std::to_string(options.cache_kib) +
+                        "; PRAGMA mmap_size = 0; PRAGMA temp_store = MEMORY;";
+  std::string message;
+  rc = exec(conn->db, pragmas.c_str(), &message);
+  if (rc != SQLITE_OK) return fail(rc, message);
+  bool exists = false;
+  if (Attempt a = check_schema(conn->db, &exists); a.outcome != Outcome::kOk) return a;
+  if (options.read_only) {
+    if (!exists) return {Outcome::kFailed, "not a history: the database is empty"};
+    return {};
+  }
+  return setup_writer(conn->db, exists, created);
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+int64_t stat_size(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+}
+
+// Renames the file and its WAL files to `<path>.corrupt-<unix seconds>`.
+std::string move_aside(const std::string& path, std::string* moved_to) {
+  std::string base = path + ".corrupt-" + std::to_string(unix_now_ms() / 1000);
+  std::string target = base;
+  for (int n = 2; file_exists(target); ++n)
+    target = base + "-" + std::to_string(n);
+  if (std::rename(path.c_str(), target.c_str()) != 0) {
+    return "cannot move corrupt history " + path + " aside: " + std::strerror(errno);
+  }
+  for (const char* suffix : {"-wal", "-shm"}) {
+    std::string from = path + suffix;
+    if (file_exists(from)) std::rename(from.c_str(), (target + suffix).c_str());
+  }
+  *moved_to = target;
+  return "";
+}
+
+}  // namespace
+
+namespace history_sql {
+
+std::string sql_error(sqlite3* db, std::string_view what) {
+  std::string out(what);
+  out += ": ";
+  out += sqlite3_errmsg(db);
+  return out;
+}
+
+int exec(sqlite3* db, const char* sql, std::string* message, std::string* first) {
+  auto on_row = [](void* arg, int columns, char** values, char**) {
+    auto* out = static_cast<std::string*>(arg);
+    if (out != nullptr && out->empty() && columns > 0 && values[0] != nullptr) *out = values[0];
+    return 0;
+  };
+  char* error = nullptr;
+  int rc = sqlite3_exec(db, sql, on_row, first, &error);
+  if (rc != SQLITE_OK) *message = error != nullptr ? error : sqlite3_errstr(rc);
+  sqlite3_free(error);
+  return rc;
+}
+
+sqlite3_stmt* StatementCache::get(const char* sql, std::string* error) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return it->second.get();
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+    *error = sql_error(db_, sql);
+    sqlite3_finalize(stmt);
+    return nullptr;
+  }
+  cache_.emplace(sql, StatementPtr(stmt));
+  return stmt;
+}
+
+Transaction::~Transaction() {
+  // After some errors SQLite has rolled back on its own already.
+  if (open_ && sqlite3_get_autocommit(db_) == 0) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
+std::string Transaction::begin() {
+  std::string message;
+  if (exec(db_, "BEGIN IMMEDIATE", &message) != SQLITE_OK) return "begin: " + message;
+  open_ = true;
+  return "";
+}
+
+std::string Transaction::commit() {
+  std::string message;
+  if (exec(db_, "COMMIT", &message) != SQLITE_OK) return "commit: " + message;
+  open_ = false;
+  return "";
+}
+
+}  // namespace history_sql
+
+std::unique_ptr<HistoryDb> HistoryDb::open(const HistoryOptions& options, HistoryOpenReport* report,
+                                           std::string* error) {
+  HistoryOpenReport local;
+  if (report == nullptr) report = &local;
+  *report = HistoryOpenReport{};
+  if (options.read_only && !file_exists(options.path)) {
+    *error = "no history at " + options.path;
+    return nullptr;
+  }
+  for (int round = 0; round < 2; ++round) {
+    Connection conn;
+    bool created = false;
+    Attempt a = attempt_open(options, &conn, &created);
+    if (a.outcome == Outcome::kOk) {
+      std::unique_ptr<HistoryDb> db(new HistoryDb());
+      db->path_ = options.path;
+      db->db_ = conn.release();
+      db->statements_ = std::make_unique<StatementCache>(db->db_);
+      std::string e = options.read_only ? "" : db->load_series();
+      if (e.empty()) {
+        report->created = created;
+        return db;
+      }
+      a = {Outcome::kCorrupt, "not a history schema: " + e};
+    }
+    sqlite3_close_v2(conn.release());
+    if (a.outcome != Outcome::kCorrupt || options.read_only || round > 0) {
+      *error = "history " + options.path + ": " + a.message;
+      return nullptr;
+    }
+    report->corrupt_reason = a.message;
+    if (std::string e = move_aside(options.path, &report->moved_to); !e.empty()) {
+      *error = e + " (" + a.message + ")";
+      return nullptr;
+    }
+  }
+  *error = "history " + options.path + ": cannot open";
+  return nullptr;
+}
+
+HistoryDb::~HistoryDb() {
+  // Statements first: a connection with unfinalized statements cannot close.
+  statements_.reset();
+  sqlite3_close_v2(db_);
+}
+
+std::string HistoryDb::load_series() {
+  series_.clear();
+  Stmt q(*statements_, "SELECT id, device, measurement, field, tags FROM series");
+  if (!q.ok()) return q.prepare_error();
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    std::string key;
+    for (int c = 1; c <= 4; ++c) {
+      if (c > 1) key += '\0';
+      key += q.text(c);
+    }
+    series_.emplace(std::move(key), q.int64(0));
+  }
+  return rc == SQLITE_DONE ? "" : sql_error(db_, "load series");
+}
+
+int64_t HistoryDb::file_bytes() const {
+  return stat_size(path_) + stat_size(path_ + "-wal");
+}
+
+int64_t HistoryDb::used_bytes() {
+  std::string message, pages, free_pages, page_size;
+  exec(db_, "PRAGMA page_count", &message, &pages);
+  exec(db_, "PRAGMA freelist_count", &message, &free_pages);
+  exec(db_, "PRAGMA page_size", &message, &page_size);
+  auto num = [](const std::string& s) { return s.empty() ? int64_t{0} : std::stoll(s); };
+  return (num(pages) - num(free_pages)) * num(page_size);
+}
+
+}  // namespace edgemon::store

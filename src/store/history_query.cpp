@@ -1,0 +1,167 @@
+// Reads: which series match, the newest raw values across many series, and
+// aggregates over a range. Everything walks the (series, t_ms) keys, so a
+// query costs what it returns, not what the file holds.
+#include <algorithm>
+#include <queue>
+
+#include "store/history_db.hpp"
+#include "store/history_internal.hpp"
+
+namespace edgemon::store {
+
+using namespace history_sql;
+
+namespace {
+
+#define EDGEMON_SERIES_COLUMNS "SELECT id, device, measurement, field, tags FROM series "
+// One statement per filter shape, so each can use an index: the UNIQUE one
+// leads with device, series_by_name with measurement.
+constexpr const char* kSeriesByDevice = EDGEMON_SERIES_COLUMNS
+    "WHERE device = ?1 AND (?2 = '' OR measurement = ?2) AND (?3 = '' OR field = ?3) ORDER BY id";
+constexpr const char* kSeriesByName =
+    EDGEMON_SERIES_COLUMNS "WHERE measurement = ?2 AND (?3 = '' OR field = ?3) ORDER BY id";
+constexpr const char* kSeriesAll =
+    EDGEMON_SERIES_COLUMNS "WHERE ?1 = '' AND ?2 = '' AND (?3 = '' OR field = ?3) ORDER BY id";
+
+constexpr const char* kRawPage =
+    "SELECT t_ms, value FROM raw WHERE series = ?1 AND t_ms >= ?2 AND t_ms <= ?3 "
+    "ORDER BY t_ms DESC LIMIT ?4";
+constexpr const char* kMinuteRange =
+    "SELECT t_ms, min, max, sum, count FROM minute WHERE series = ?1 AND t_ms >= ?2 AND t_ms < ?3 "
+    "ORDER BY t_ms";
+constexpr const char* kHourRange =
+    "SELECT t_ms, min, max, sum, count FROM hour WHERE series = ?1 AND t_ms >= ?2 AND t_ms < ?3 "
+    "ORDER BY t_ms";
+
+// The newest rows of one series not yet handed out, read a page at a time.
+struct Cursor {
+  size_t index = 0;
+  int64_t id = 0;
+  std::vector<std::pair<int64_t, double>> rows;
+  size_t pos = 0;
+  bool exhausted = false;
+  int64_t next_to = 0;  // inclusive upper bound of the next page
+
+  int64_t head() const { return rows[pos].first; }
+};
+
+std::string fetch_page(sqlite3* db, StatementCache& statements, Cursor* c, int64_t from_ms,
+                       int64_t page) {
+  c->rows.clear();
+  c->pos = 0;
+  Stmt q(statements, kRawPage);
+  q.bind(1, c->id).bind(2, from_ms).bind(3, c->next_to).bind(4, page);
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW)
+    c->rows.emplace_back(q.int64(0), q.real(1));
+  if (rc != SQLITE_DONE) return sql_error(db, "read raw");
+  c->exhausted = static_cast<int64_t>(c->rows.size()) < page;
+  if (!c->rows.empty()) c->next_to = c->rows.back().first - 1;
+  return "";
+}
+
+int64_t floor_to(int64_t t, int64_t width) {
+  int64_t q = t / width;
+  if (t % width != 0 && t < 0) --q;
+  return q * width;
+}
+
+}  // namespace
+
+std::string HistoryDb::find_series(const SeriesFilter& filter, std::vector<SeriesInfo>* out) {
+  out->clear();
+  const char* sql = !filter.device.empty()        ? kSeriesByDevice
+                    : !filter.measurement.empty() ? kSeriesByName
+                                                  : kSeriesAll;
+  Stmt q(*statements_, sql);
+  if (!q.ok()) return q.prepare_error();
+  q.bind(1, filter.device).bind(2, filter.measurement).bind(3, filter.field);
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    out->push_back({q.int64(0), std::string(q.text(1)), std::string(q.text(2)),
+                    std::string(q.text(3)), std::string(q.text(4))});
+  }
+  return rc == SQLITE_DONE ? "" : sql_error(db_, "find series");
+}
+
+std::string HistoryDb::recent(std::span<const SeriesInfo> series, int64_t from_ms, int64_t to_ms,
+                              int64_t limit, std::vector<RawValue>* out, bool* truncated) {
+  out->clear();
+  *truncated = false;
+  if (series.empty() || limit <= 0 || from_ms > to_ms) return "";
+  // A k-way merge of the series, newest first. Pages are sized so that the
+  // first round usually reads about twice what the answer needs.
+  int64_t n = static_cast<int64_t>(series.size());
+  int64_t page = std::clamp<int64_t>(2 * (limit + 1) / n + 1, 4, limit + 1);
+  std::vector<Cursor> cursors(series.size());
+  auto newer = [&](size_t a, size_t b) {
+    if (cursors[a].head() != cursors[b].head()) return cursors[a].head() < cursors[b].head();
+    return a > b;
+  };
+  std::priority_queue<size_t, std::vector<size_t>, decltype(newer)> heap(newer);
+  for (size_t i = 0; i < series.size(); ++i) {
+    Cursor& c = cursors[i];
+    c.index = i;
+    c.id = series[i].id;
+    c.next_to = to_ms;
+    if (std::string e = fetch_page(db_, *statements_, &c, from_ms, page); !e.empty()) return e;
+    if (!c.rows.empty()) heap.push(i);
+  }
+  while (!heap.empty() && static_cast<int64_t>(out->size()) <= limit) {
+    size_t i = heap.top();
+    heap.pop();
+    Cursor& c = cursors[i];
+    out->push_back({c.index, c.rows[c.pos].first, c.rows[c.pos].second});
+    if (++c.pos == c.rows.size()) {
+      if (c.exhausted) continue;
+      if (std::string e = fetch_page(db_, *statements_, &c, from_ms, page); !e.empty()) return e;
+      if (c.rows.empty()) continue;
+    }
+    heap.push(i);
+  }
+  if (static_cast<int64_t>(out->size()) > limit) {
+    out->resize(static_cast<size_t>(limit));
+    *truncated = true;
+  }
+  return "";
+}
+
+std::string HistoryDb::range_rows(const char* sql, int64_t series_id, int64_t from_ms,
+                                  int64_t to_ms, int64_t step_ms, int64_t origin_ms,
+                                  std::vector<Bucket>* out) {
+  if (from_ms >= to_ms) return "";
+  Stmt q(*statements_, sql);
+  q.bind(1, series_id).bind(2, from_ms).bind(3, to_ms);
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    int64_t start = origin_ms + floor_to(q.int64(0) - origin_ms, step_ms);
+    double lo = q.real(1);
+    double hi = q.real(2);
+    if (out->empty() || out->back().t_ms != start) {
+      out->push_back({start, lo, hi, 0, 0});
+    }
+    Bucket& b = out->back();
+    b.min = std::min(b.min, lo);
+    b.max = std::max(b.max, hi);
+    b.sum += q.real(3);
+    b.count += q.int64(4);
+  }
+  return rc == SQLITE_DONE ? "" : sql_error(db_, "read aggregates");
+}
+
+std::string HistoryDb::buckets(int64_t series_id, int64_t from_ms, int64_t to_ms, int64_t step_ms,
+                               std::vector<Bucket>* out) {
+  out->clear();
+  if (from_ms >= to_ms || step_ms <= 0) return "";
+  // An hour row may stand for its 60 minutes only if they all fall in one
+  // bucket: when the range is one bucket, or buckets are whole hours.
+  bool hours = to_ms - from_ms <= step_ms || (step_ms % kHourMs == 0 && from_ms % kHourMs == 0);
+  int64_t h1 = hours ? std::min(to_ms, floor_to(from_ms + kHourMs - 1, kHourMs)) : to_ms;
+  int64_t h2 = hours ? std::max(h1, floor_to(to_ms, kHourMs)) : to_ms;
+  std::string e = range_rows(kMinuteRange, series_id, from_ms, h1, step_ms, from_ms, out);
+  if (e.empty()) e = range_rows(kHourRange, series_id, h1, h2, step_ms, from_ms, out);
+  if (e.empty()) e = range_rows(kMinuteRange, series_id, h2, to_ms, step_ms, from_ms, out);
+  return e;
+}
+
+}  // namespace edgemon::store
