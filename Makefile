@@ -18,7 +18,7 @@ CTEST_ARGS   ?=
 BUILD_PKGS = cmake g++ make pkg-config libuv1-dev libcjson-dev libyaml-dev \
              libsqlite3-dev libcmocka-dev node-llhttp zlib1g-dev \
              libcurl4-openssl-dev
-TEST_PKGS  = python3 curl prometheus prometheus-node-exporter clang libclang-rt-14-dev \
+TEST_PKGS  = python3 curl prometheus prometheus-alertmanager prometheus-node-exporter clang libclang-rt-14-dev \
              systemd valgrind influxdb influxdb-client sqlite3
 BENCH_PKGS = wrk hyperfine collectd-core libmicrohttpd12 libprotobuf-c1
 
@@ -47,6 +47,7 @@ test: deps build
 bench: deps-bench build
 	bench/run.sh ./$(BUILD)/edgemon
 	python3 bench/spool_bench.py ./$(BUILD)/edgemon ./$(BUILD)/test/spool_fill
+	python3 bench/hub_bench.py ./$(BUILD)/edgemon
 
 fuzz: deps
 	cmake -S . -B $(FUZZ_BUILD) -DEDGEMON_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
