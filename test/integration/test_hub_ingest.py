@@ -160,6 +160,27 @@ def test_tokens_limits_and_rate():
         check(r.status == 429 and int(r.header("Retry-After")) >= 1, f"429: {r}")
 
 
+def test_pushed_values_on_metrics_with_a_series_cap():
+    extra = "  expose_metrics: true\n  max_series: 2\n"
+    with Daemon(config_path=write_config(hub_config(ingest_extra=extra))) as hub:
+        r = post(hub, "/write", "room,building=b-1,2nd\\ floor=yes temp=21.5,ok=true\n"
+                                "room,building=b-2 temp=19\n"
+                                "room,building=b-3 temp=18\n")
+        check(r.status == 204, f"write: {r}")
+        m = hub.metrics()
+        check('edgemon_pushed_room_temp{_2nd_floor="yes",building="b-1"} 21.5' in m and
+              'edgemon_pushed_room_ok{_2nd_floor="yes",building="b-1"} 1' in m,
+              "pushed series not exposed:\n" + "\n".join(l for l in m.splitlines()
+                                                          if "pushed" in l))
+        check('building="b-2"' not in m, "third series exposed beyond max_series 2")
+        check("edgemon_ingest_series 2" in m, "series gauge")
+        check("edgemon_ingest_series_dropped_points_total 2" in m, "dropped counter")
+        if shutil.which("promtool"):
+            lint = subprocess.run(["promtool", "check", "metrics"], input=m, text=True,
+                                  capture_output=True)
+            check(lint.returncode in (0, 3), f"promtool: {lint.stdout} {lint.stderr}")
+
+
 if __name__ == "__main__":
     for exe in ("influxd", "influx"):
         if shutil.which(exe) is None:
