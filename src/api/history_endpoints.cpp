@@ -81,6 +81,7 @@ void answer_later(store::History& history, http::Response& response,
 
 Rendered render_history(store::HistoryDb* db, const HistoryParams& p) {
   if (db == nullptr) return failed("history is not open");
+  store::HistoryDb::Snapshot snapshot(db);
   std::vector<store::SeriesInfo> series;
   std::vector<store::RawValue> values;
   bool truncated = false;
@@ -126,6 +127,7 @@ Rendered render_history(store::HistoryDb* db, const HistoryParams& p) {
 using DeviceBuckets = std::map<std::string, std::map<int64_t, store::Bucket>>;
 
 std::string collect_buckets(store::HistoryDb* db, const UsageParams& p, DeviceBuckets* out) {
+  store::HistoryDb::Snapshot snapshot(db);
   std::vector<store::SeriesInfo> series;
   if (std::string e = db->find_series({p.device, kSystemMetrics, p.metric}, &series); !e.empty()) {
     return e;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "api/alert_endpoints.hpp"
+#include "api/history_endpoints.hpp"
 #include "api/ingest_endpoints.hpp"
 #include "api/metrics_endpoint.hpp"
 #include "api/status_endpoints.hpp"
@@ -24,6 +25,7 @@
 #include "core/systemd.hpp"
 #include "http/http_client.hpp"
 #include "http/server.hpp"
+#include "ingest/ingested_series.hpp"
 #include "metrics/prometheus_text.hpp"
 #include "out/pipeline.hpp"
 
@@ -50,6 +52,8 @@ class Daemon final : private api::IngestSink {
         http_client_(loop),
         pipeline_(loop, http_client_),
         ingest_(*this),
+        history_(loop),
+        history_endpoints_(history_),
         alerts_(loop),
         status_(info_, scheduler_),
         metrics_(scheduler_,
@@ -58,9 +62,15 @@ class Daemon final : private api::IngestSink {
                    [this] { return lag_.histogram().count(); }},
                   {[this](metrics::MetricSink& sink) { pipeline_.write_metrics(sink); }, nullptr},
                   {[this](metrics::MetricSink& sink) { ingest_.write_metrics(sink); }, nullptr},
-                  {[this](metrics::MetricSink& sink) { alerts_.write_metrics(sink); }, nullptr}}) {
+                  {[this](metrics::MetricSink& sink) { alerts_.write_metrics(sink); }, nullptr},
+                  {[this](metrics::MetricSink& sink) { history_.write_metrics(sink); }, nullptr},
+                  {[this](metrics::MetricSink& sink) {
+                     if (pushed_series_.enabled()) pushed_series_.write_metrics(sink);
+                   },
+                   [this] { return pushed_series_.version(); }}}) {
     status_.add_section([this](cJSON* root) { pipeline_.write_status(root); });
     status_.add_section([this](cJSON* root) { alerts_.write_status(root); });
+    status_.add_section([this](cJSON* root) { history_.write_status(root); });
   }
 
   // Returns the exit code to use if startup fails, 0 when running.
@@ -82,7 +92,8 @@ class Daemon final : private api::IngestSink {
         collect::host_common_tags(info_.device_id, info_.hostname, config_->tags));
     scheduler_.set_round_listener([this] { publish_round(); });
     pipeline_.start(*config_, spool_path(*config_));
-    ingest_.configure(config_->ingest);
+    configure_hub(*config_);
+    history_.start(config_->history, history_path(*config_), config_->ingest.device_active_window);
     alerts_.configure(*config_, alerts_path(*config_));
     register_routes();
     server_ = std::make_unique<http::Server>(loop_, config_->http, router_);
@@ -120,7 +131,16 @@ class Daemon final : private api::IngestSink {
  private:
   // IngestSink: points pushed to this hub.
   void accept(std::vector<metrics::Point>&& points, Durable durable) override {
+    pushed_series_.update(points, uv_now(loop_));
+    history_.add(points);
     pipeline_.ingest(points, std::move(durable));
+  }
+
+  void configure_hub(const config::Config& config) {
+    ingest_.configure(config.ingest);
+    const config::IngestSection& in = config.ingest;
+    pushed_series_.configure(in.enabled && in.expose_metrics, static_cast<size_t>(in.max_series),
+                             in.device_active_window.count());
   }
 
   void log_ingest() const {
@@ -140,10 +160,10 @@ class Daemon final : private api::IngestSink {
   }
 
   void publish_round() {
-    if (!pipeline_.enabled()) return;
     host_points_buffer_.clear();
     system_metrics_buffer_.clear();
     host_points_.take(scheduler_, &host_points_buffer_, &system_metrics_buffer_);
+    history_.add_own(host_points_buffer_, system_metrics_buffer_);
     pipeline_.publish(host_points_buffer_, system_metrics_buffer_);
   }
 
@@ -161,6 +181,7 @@ class Daemon final : private api::IngestSink {
                 [this](const http::Request&, http::Response& r) { reload_endpoint(r); });
     ingest_.add_routes(router_);
     alerts_.add_routes(router_);
+    history_endpoints_.add_routes(router_);
   }
 
   void stop(const char* why) {
@@ -186,11 +207,12 @@ class Daemon final : private api::IngestSink {
       log::warn("stop_deadline_passed");
       uv_stop(loop_);
     });
-    stopping_parts_ = 2;
+    stopping_parts_ = 3;
     auto part_done = [this] {
       if (--stopping_parts_ == 0) watchdog_.reset();
     };
     pipeline_.stop(config_->outputs.stop_timeout, part_done);
+    history_.stop(part_done);
     server_->shutdown(part_done);
   }
 
@@ -224,7 +246,8 @@ class Daemon final : private api::IngestSink {
     if (std::string err = server_->configure_ingest(fresh->ingest); !err.empty()) {
       log::warn("ingest_reconfigure_failed", {{"error", err}});
     }
-    ingest_.configure(fresh->ingest);
+    configure_hub(*fresh);
+    history_.reconfigure(fresh->history, history_path(*fresh), fresh->ingest.device_active_window);
     ingest_.add_routes(router_);
     alerts_.configure(*fresh, alerts_path(*fresh));
     config_ = fresh;
@@ -258,6 +281,9 @@ class Daemon final : private api::IngestSink {
   http::HttpClient http_client_;
   out::Pipeline pipeline_;
   api::IngestEndpoints ingest_;
+  ingest::IngestedSeries pushed_series_;
+  store::History history_;
+  api::HistoryEndpoints history_endpoints_;
   api::AlertEndpoints alerts_;
   collect::HostPoints host_points_;
   std::vector<metrics::Point> host_points_buffer_;

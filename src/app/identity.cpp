@@ -91,17 +91,28 @@ std::string prepare_state_dir(const std::string& path) {
   return "";
 }
 
-std::string spool_path(const config::Config& config) {
-  if (!config.spool.path.empty()) return config.spool.path;
+namespace {
+
+std::string state_file(const config::Config& config, const std::string& configured,
+                       const char* name) {
+  if (!configured.empty()) return configured;
   std::string dir = resolve_state_dir(config);
   if (!dir.empty() && dir.back() != '/') dir += '/';
-  return dir + "spool.db";
+  return dir + name;
+}
+
+}  // namespace
+
+std::string spool_path(const config::Config& config) {
+  return state_file(config, config.spool.path, "spool.db");
 }
 
 std::string alerts_path(const config::Config& config) {
-  std::string dir = resolve_state_dir(config);
-  if (!dir.empty() && dir.back() != '/') dir += '/';
-  return dir + "alerts.db";
+  return state_file(config, "", "alerts.db");
+}
+
+std::string history_path(const config::Config& config) {
+  return state_file(config, config.history.path, "history.db");
 }
 
 }  // namespace edgemon::app

@@ -30,4 +30,7 @@ std::string spool_path(const config::Config& config);
 // state directory.
 std::string alerts_path(const config::Config& config);
 
+// The local history: history.path, else history.db in the state directory.
+std::string history_path(const config::Config& config);
+
 }  // namespace edgemon::app

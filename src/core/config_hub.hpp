@@ -98,7 +98,7 @@ struct IngestSection {
             "A device is active in /devices and /metrics if it pushed within this window.",
             IntRange{1000, 30LL * 86400000});
     v.field("expose_metrics", expose_metrics,
-            "Also serve the latest ingested values on GET /metrics (as edgemon_ingest_* "
+            "Also serve the latest pushed values on GET /metrics (as edgemon_pushed_* "
             "gauges).",
             nullptr);
     v.field("max_series", max_series,

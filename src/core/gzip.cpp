@@ -35,9 +35,6 @@ bool gzip_compress(std::string_view data, int level, std::string* out) {
   return true;
 }
 
-}  // namespace edgemon
-
-namespace edgemon {
 namespace {
 
 struct InflateEnd {
@@ -53,7 +50,7 @@ bool gzip_magic(std::string_view data) {
 class Inflater {
  public:
   Inflater(std::string_view in, uint64_t max_bytes, std::string* out)
-      : in_(in), max_bytes_(max_bytes), out_(out) {}
+      : in_(in), in_size_(in.size()), max_bytes_(max_bytes), out_(out) {}
 
   std::string run(z_stream* z);
 
@@ -64,30 +61,42 @@ class Inflater {
   std::string too_large() const;
 
   std::string_view in_;  // input not yet handed to zlib
+  const size_t in_size_;
   uint64_t max_bytes_;
   std::string* out_;
-  size_t produced_ = 0;
   unsigned char probe_[1];
   bool probing_ = false;
 };
+
+// Resizes *out to exactly n bytes of capacity: std::string::resize may
+// double the capacity, which near the cap would allocate past it.
+void grow_exactly(std::string* out, size_t n) {
+  std::string bigger;
+  bigger.reserve(n);
+  bigger.append(*out);
+  bigger.resize(n);
+  out->swap(bigger);
+}
 
 // Points zlib at free output space. Once max_bytes are out, a one-byte probe
 // buffer tells whether the stream has anything left to say.
 bool Inflater::make_room(z_stream* z) {
   if (z->avail_out != 0) return true;
   if (probing_) return false;
-  produced_ = out_->size();
-  if (produced_ >= max_bytes_) {
+  const size_t produced = out_->size();
+  if (produced >= max_bytes_) {
     probing_ = true;
     z->next_out = probe_;
     z->avail_out = 1;
     return true;
   }
-  const uint64_t grown = std::max<uint64_t>(uint64_t{64} * 1024, uint64_t{produced_} * 2);
-  const uint64_t limit = std::min<uint64_t>(max_bytes_, produced_ + uint64_t{UINT32_MAX});
-  out_->resize(static_cast<size_t>(std::min(grown, limit)));
-  z->next_out = reinterpret_cast<Bytef*>(out_->data() + produced_);
-  z->avail_out = static_cast<uInt>(out_->size() - produced_);
+  // Line protocol inflates about tenfold; start near that, then double.
+  const uint64_t first = std::max<uint64_t>(uint64_t{64} * 1024, uint64_t{in_size_} * 8);
+  const uint64_t grown = produced == 0 ? first : uint64_t{produced} * 2;
+  const uint64_t limit = std::min<uint64_t>(max_bytes_, produced + uint64_t{UINT32_MAX});
+  grow_exactly(out_, static_cast<size_t>(std::min(grown, limit)));
+  z->next_out = reinterpret_cast<Bytef*>(out_->data() + produced);
+  z->avail_out = static_cast<uInt>(out_->size() - produced);
   return true;
 }
 
@@ -104,12 +113,12 @@ void Inflater::feed(z_stream* z) {
 std::string Inflater::after_member_end(z_stream* z) {
   feed(z);
   const std::string_view rest(reinterpret_cast<const char*>(z->next_in), z->avail_in);
-  if (rest.empty()) return "";
+  if (rest.empty()) return {};
   // Go's gzip reader, which InfluxDB uses, also refuses bytes that do not
   // start another member.
   if (!gzip_magic(rest)) return "corrupt gzip data: trailing bytes after the last gzip member";
   if (inflateReset(z) != Z_OK) return "corrupt gzip data: cannot restart inflate";
-  return "";
+  return {};
 }
 
 std::string Inflater::too_large() const {
@@ -137,7 +146,7 @@ std::string Inflater::run(z_stream* z) {
     return std::string("corrupt gzip data: ") + (z->msg != nullptr ? z->msg : "invalid data");
   }
   out_->resize(probing_ ? out_->size() : out_->size() - z->avail_out);
-  return "";
+  return {};
 }
 
 }  // namespace

@@ -43,9 +43,10 @@ std::string number_text(double v) {
   return std::string(buf, ec == std::errc() ? end : buf);
 }
 
-// A member name for a problem's path: control bytes (and every high byte
+// A member name for a problem's path ("" for the empty one): control bytes (and every high byte
 // when the name is not UTF-8) as \xNN, so the 400 answer stays valid JSON.
 std::string shown_key(std::string_view key) {
+  if (key.empty()) return "\"\"";
   const bool utf8 = valid_utf8(key);
   const std::string_view shown =
       utf8 ? utf8_truncate(key, kShownKeyBytes) : key.substr(0, kShownKeyBytes);
@@ -448,19 +449,26 @@ const cJSON* member_of(const cJSON* object, const char* key) {
   return cJSON_GetObjectItemCaseSensitive(object, key);
 }
 
-// The member that already sets field `field` of this payload, or "".
-std::string setter_of(const cJSON* payload, std::string_view field) {
+// The mapped member that already sets field `field` of this payload, or "".
+std::string mapped_setter(const cJSON* payload, std::string_view field) {
   for (const Mapping& m : kMappings) {
     if (m.field == field && m.member != field && !absent(member_of(payload, m.member.data()))) {
       return std::string(m.member);
     }
   }
-  const std::optional<int> core = core_index(field);
-  const cJSON* cores = member_of(payload, "cpu_per_core");
-  if (core && cJSON_IsArray(cores) && !absent(cJSON_GetArrayItem(cores, *core))) {
-    return "cpu_per_core[" + std::to_string(*core) + "]";
-  }
   return "";
+}
+
+// Which entries of cpu_per_core hold a value: known before the members are
+// read, as an extra cpu_core_N may come first, and without a walk of the
+// array per extra member.
+std::vector<bool> cores_set(const cJSON* payload) {
+  std::vector<bool> set;
+  const cJSON* cores = member_of(payload, "cpu_per_core");
+  if (!cJSON_IsArray(cores)) return set;
+  for (const cJSON* c = cores->child; c != nullptr; c = c->next)
+    set.push_back(!cJSON_IsNull(c));
+  return set;
 }
 
 class PayloadReader {
@@ -489,6 +497,7 @@ class PayloadReader {
   std::vector<FieldProblem>* problems_;
   std::string prefix_;  // "" for a body of one object, else "[i]."
   size_t found_ = 0;    // problems of this payload, also those past the cap
+  std::vector<bool> cores_set_;
 };
 
 void PayloadReader::problem(std::string_view path, std::string reason) {
@@ -643,7 +652,11 @@ void PayloadReader::read_extra(const cJSON* payload, const cJSON* member, Point*
     problem(path, "name " + why);
     return;
   }
-  const std::string setter = setter_of(payload, key);
+  std::string setter = mapped_setter(payload, key);
+  const std::optional<int> core = core_index(key);
+  if (core && static_cast<size_t>(*core) < cores_set_.size() && cores_set_[*core]) {
+    setter = "cpu_per_core[" + std::to_string(*core) + "]";
+  }
   if (!setter.empty()) {
     problem(path, "sets field " + path + ", which " + setter + " sets already");
     return;
@@ -694,6 +707,7 @@ std::optional<Point> PayloadReader::read(const cJSON* payload, int64_t now_ns) {
     return std::nullopt;
   }
   check_duplicates(payload, "");
+  cores_set_ = cores_set(payload);
   Point p;
   p.measurement = "system_metrics";
   read_identity(payload, &p);

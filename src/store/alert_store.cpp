@@ -263,6 +263,10 @@ Problem prepare_file(sqlite3* db, bool* created) {
     *created = true;
   }
   rc = exec(db, kCreateIndexes, &message);
+  // On a file of ours every column they name exists.
+  if (rc != SQLITE_OK && exists && !is_corruption(rc)) {
+    return {Verdict::kCorrupt, "not an alert store: " + message};
+  }
   if (rc != SQLITE_OK) return problem(rc, message);
   return {};
 }

@@ -119,6 +119,8 @@ class AlertStore {
   // Size of the database file plus its WAL.
   int64_t file_bytes() const;
 
+  // The prepared statements; defined in the .cpp (named here so that its
+  // helpers can take them).
   struct Statements;
 
  private:

@@ -141,7 +141,20 @@ class HistoryDb {
   // file system.
   std::string enforce_retention(const RetentionLimits& limits, RetentionStats* stats);
 
-  // Queries.
+  // Queries. Each statement outside a Snapshot is a read transaction of its
+  // own (a lock taken and released, the WAL index checked); a query made of
+  // many statements runs in one, which is also one consistent view.
+  class Snapshot {
+   public:
+    explicit Snapshot(HistoryDb* db);
+    ~Snapshot();
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+
+   private:
+    HistoryDb* db_;
+    bool open_ = false;
+  };
   std::string find_series(const SeriesFilter& filter, std::vector<SeriesInfo>* out);
   // The newest raw values of `series` with from_ms <= t <= to_ms, newest
   // first, at most `limit`; *truncated when more matched.

@@ -13,15 +13,21 @@ using namespace history_sql;
 
 namespace {
 
-#define EDGEMON_SERIES_COLUMNS "SELECT id, device, measurement, field, tags FROM series "
-// One statement per filter shape, so each can use an index: the UNIQUE one
-// leads with device, series_by_name with measurement.
-constexpr const char* kSeriesByDevice = EDGEMON_SERIES_COLUMNS
-    "WHERE device = ?1 AND (?2 = '' OR measurement = ?2) AND (?3 = '' OR field = ?3) ORDER BY id";
-constexpr const char* kSeriesByName =
-    EDGEMON_SERIES_COLUMNS "WHERE measurement = ?2 AND (?3 = '' OR field = ?3) ORDER BY id";
-constexpr const char* kSeriesAll =
-    EDGEMON_SERIES_COLUMNS "WHERE ?1 = '' AND ?2 = '' AND (?3 = '' OR field = ?3) ORDER BY id";
+#define EDGEMON_SERIES "SELECT id, device, measurement, field, tags FROM series WHERE "
+// One statement per combination of filters given (bit 0 device, 1
+// measurement, 2 field), so each is an equality the indexes answer: the
+// UNIQUE one leads with device, series_by_name with (measurement, field).
+// An unused parameter is bound anyway; "?n = ?n" keeps it in the statement.
+constexpr const char* kFindSeries[] = {
+    EDGEMON_SERIES "?1 = ?1 AND ?2 = ?2 AND ?3 = ?3 ORDER BY id",
+    EDGEMON_SERIES "device = ?1 AND ?2 = ?2 AND ?3 = ?3 ORDER BY id",
+    EDGEMON_SERIES "?1 = ?1 AND measurement = ?2 AND ?3 = ?3 ORDER BY id",
+    EDGEMON_SERIES "device = ?1 AND measurement = ?2 AND ?3 = ?3 ORDER BY id",
+    EDGEMON_SERIES "?1 = ?1 AND ?2 = ?2 AND field = ?3 ORDER BY id",
+    EDGEMON_SERIES "device = ?1 AND ?2 = ?2 AND field = ?3 ORDER BY id",
+    EDGEMON_SERIES "?1 = ?1 AND measurement = ?2 AND field = ?3 ORDER BY id",
+    EDGEMON_SERIES "device = ?1 AND measurement = ?2 AND field = ?3 ORDER BY id",
+};
 
 constexpr const char* kRawPage =
     "SELECT t_ms, value FROM raw WHERE series = ?1 AND t_ms >= ?2 AND t_ms <= ?3 "
@@ -29,6 +35,13 @@ constexpr const char* kRawPage =
 constexpr const char* kMinuteRange =
     "SELECT t_ms, min, max, sum, count FROM minute WHERE series = ?1 AND t_ms >= ?2 AND t_ms < ?3 "
     "ORDER BY t_ms";
+// The whole range as one bucket (/avg_usage): summed by SQLite, one row.
+constexpr const char* kMinuteTotal =
+    "SELECT min(min), max(max), sum(sum), sum(count) FROM minute "
+    "WHERE series = ?1 AND t_ms >= ?2 AND t_ms < ?3";
+constexpr const char* kHourTotal =
+    "SELECT min(min), max(max), sum(sum), sum(count) FROM hour "
+    "WHERE series = ?1 AND t_ms >= ?2 AND t_ms < ?3";
 constexpr const char* kHourRange =
     "SELECT t_ms, min, max, sum, count FROM hour WHERE series = ?1 AND t_ms >= ?2 AND t_ms < ?3 "
     "ORDER BY t_ms";
@@ -68,12 +81,21 @@ int64_t floor_to(int64_t t, int64_t width) {
 
 }  // namespace
 
+HistoryDb::Snapshot::Snapshot(HistoryDb* db) : db_(db) {
+  std::string message;
+  open_ = db_ != nullptr && exec(db_->db_, "BEGIN", &message) == SQLITE_OK;
+}
+
+HistoryDb::Snapshot::~Snapshot() {
+  std::string message;
+  if (open_ && sqlite3_get_autocommit(db_->db_) == 0) exec(db_->db_, "COMMIT", &message);
+}
+
 std::string HistoryDb::find_series(const SeriesFilter& filter, std::vector<SeriesInfo>* out) {
   out->clear();
-  const char* sql = !filter.device.empty()        ? kSeriesByDevice
-                    : !filter.measurement.empty() ? kSeriesByName
-                                                  : kSeriesAll;
-  Stmt q(*statements_, sql);
+  size_t shape = (filter.device.empty() ? 0 : 1) | (filter.measurement.empty() ? 0 : 2) |
+                 (filter.field.empty() ? 0 : 4);
+  Stmt q(*statements_, kFindSeries[shape]);
   if (!q.ok()) return q.prepare_error();
   q.bind(1, filter.device).bind(2, filter.measurement).bind(3, filter.field);
   int rc;
@@ -132,19 +154,24 @@ std::string HistoryDb::range_rows(const char* sql, int64_t series_id, int64_t fr
   if (from_ms >= to_ms) return "";
   Stmt q(*statements_, sql);
   q.bind(1, series_id).bind(2, from_ms).bind(3, to_ms);
+  // The totals statements have no time column: their one row is the bucket
+  // at origin_ms (and has a NULL count when no row matched).
+  bool total = sql == kMinuteTotal || sql == kHourTotal;
+  int c = total ? 0 : 1;
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) {
-    int64_t start = origin_ms + floor_to(q.int64(0) - origin_ms, step_ms);
-    double lo = q.real(1);
-    double hi = q.real(2);
+    if (total && q.is_null(3)) continue;
+    int64_t start = total ? origin_ms : origin_ms + floor_to(q.int64(0) - origin_ms, step_ms);
+    double lo = q.real(c);
+    double hi = q.real(c + 1);
     if (out->empty() || out->back().t_ms != start) {
       out->push_back({start, lo, hi, 0, 0});
     }
     Bucket& b = out->back();
     b.min = std::min(b.min, lo);
     b.max = std::max(b.max, hi);
-    b.sum += q.real(3);
-    b.count += q.int64(4);
+    b.sum += q.real(c + 2);
+    b.count += q.int64(c + 3);
   }
   return rc == SQLITE_DONE ? "" : sql_error(db_, "read aggregates");
 }
@@ -155,12 +182,15 @@ std::string HistoryDb::buckets(int64_t series_id, int64_t from_ms, int64_t to_ms
   if (from_ms >= to_ms || step_ms <= 0) return "";
   // An hour row may stand for its 60 minutes only if they all fall in one
   // bucket: when the range is one bucket, or buckets are whole hours.
-  bool hours = to_ms - from_ms <= step_ms || (step_ms % kHourMs == 0 && from_ms % kHourMs == 0);
+  bool single = to_ms - from_ms <= step_ms;
+  bool hours = single || (step_ms % kHourMs == 0 && from_ms % kHourMs == 0);
   int64_t h1 = hours ? std::min(to_ms, floor_to(from_ms + kHourMs - 1, kHourMs)) : to_ms;
   int64_t h2 = hours ? std::max(h1, floor_to(to_ms, kHourMs)) : to_ms;
-  std::string e = range_rows(kMinuteRange, series_id, from_ms, h1, step_ms, from_ms, out);
-  if (e.empty()) e = range_rows(kHourRange, series_id, h1, h2, step_ms, from_ms, out);
-  if (e.empty()) e = range_rows(kMinuteRange, series_id, h2, to_ms, step_ms, from_ms, out);
+  const char* minutes = single ? kMinuteTotal : kMinuteRange;
+  std::string e = range_rows(minutes, series_id, from_ms, h1, step_ms, from_ms, out);
+  if (e.empty())
+    e = range_rows(single ? kHourTotal : kHourRange, series_id, h1, h2, step_ms, from_ms, out);
+  if (e.empty()) e = range_rows(minutes, series_id, h2, to_ms, step_ms, from_ms, out);
   return e;
 }
 

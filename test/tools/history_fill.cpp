@@ -117,8 +117,8 @@ int main(int argc, char** argv) {
   store::PointBatch batch;
   std::string text;
   int64_t non_finite = 0;
-  // One transaction per 60 rounds (10 minutes at 10 s), as the daemon's
-  // batches would be for a fleet pushing at that rate.
+  // One transaction per 360 rounds (an hour at 10 s): every commit touches
+  // the last page of each series, so fewer, larger commits fill faster.
   for (int64_t r = 0; r < rounds; ++r) {
     int64_t t = start + r * step;
     for (int64_t d = 0; d < o.devices; ++d) {
@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
       batch.append(p, store::device_of(p), &non_finite);
       if (lp != nullptr) encoder.append(text, p);
     }
-    if ((r + 1) % 60 == 0 || r + 1 == rounds) {
+    if ((r + 1) % 360 == 0 || r + 1 == rounds) {
       store::WriteStats stats;
       std::vector<store::DeviceRow> devices;
       if (r + 1 == rounds) {

@@ -2,6 +2,8 @@
 // its variants become the same system_metrics line protocol the agent's own
 // collector writes; every bad payload gets its exact list of problems; and
 // encode_agent_payload round-trips SystemMetrics points.
+#include <chrono>  // before cmocka, whose fail() macro breaks <ios>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -442,8 +444,8 @@ void encode_writes_the_original_shape(void**) {
   assert_string_equal(
       ingest::encode_agent_payload(p).c_str(),
       R"({"device_id":"jetson-07","hostname":"jetson 07","timestamp":1736847690.123,)"
-      R"("cpu_total":12.5,"cpu_per_core":[10,15],"memory_percent":41.19162145893569,)"
-      R"("memory_total":4062691328,"memory_used":1673527296,"disk_percent":55.99999999999999,)"
+      R"("cpu_total":12.5,"cpu_per_core":[10,15],"memory_percent":41.192578044659165,)"
+      R"("memory_total":4062691328,"memory_used":1673527296,"disk_percent":57.97427090958549,)"
       R"("disk_total":29283893248,"disk_used":16106127360,"heartbeat":2,)"
       R"("tags":{"app":"edge","zone":"a,b"}})");
 }

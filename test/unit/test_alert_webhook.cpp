@@ -38,8 +38,8 @@ std::string error_of(const std::string& body, const WebhookLimits& limits = {}) 
 // A valid notification with one alert whose members are `alert` (JSON text
 // without braces).
 std::string one_alert(const std::string& alert) {
-  return R"({"version":"4","status":"firing","receiver":"r","groupKey":"{}","alerts":[{)" +
-         alert + "}]}";
+  return R"({"version":"4","status":"firing","receiver":"r","groupKey":"{}","alerts":[{)" + alert +
+         "}]}";
 }
 
 const std::string kAlert = R"("status":"firing","labels":{"alertname":"A","severity":"page"},)"
@@ -64,7 +64,7 @@ void documented_fixture(void**) {
                       "edge-infer restarted 3 times in 10m");
   assert_true(a.starts_at_ms.has_value());
   assert_int_equal(*a.starts_at_ms, 1736858480113);  // 2025-01-14T12:41:20.113Z
-  assert_false(a.ends_at_ms.has_value());             // the zero time
+  assert_false(a.ends_at_ms.has_value());            // the zero time
   assert_string_equal(a.fingerprint.c_str(), "5c2f4b1a9e8d7c60");
   assert_false(a.fingerprint_computed);
   assert_string_equal(a.generator_url.c_str(),
@@ -96,8 +96,8 @@ void captured_fixture_and_alertmanagers_fingerprint(void**) {
 
 void resolved_notification(void**) {
   WebhookMessage m;
-  assert_string_equal(
-      parse_alert_webhook(corpus_file("webhook-resolved-am-0.25.json"), &m).c_str(), "");
+  assert_string_equal(parse_alert_webhook(corpus_file("webhook-resolved-am-0.25.json"), &m).c_str(),
+                      "");
   assert_string_equal(m.status.c_str(), "resolved");
   assert_string_equal(m.alerts[0].status.c_str(), "resolved");
   assert_int_equal(*m.alerts[0].ends_at_ms, ms("2026-11-22T06:54:17Z"));
@@ -131,14 +131,14 @@ void zero_and_missing_times(void**) {
 
 void malformed_bodies(void**) {
   assert_string_equal(error_of("  ").c_str(), "body: empty; expected Alertmanager's webhook JSON");
-  assert_string_equal(error_of("{\"version\":").c_str(), "body: invalid JSON at offset 11");
+  assert_string_equal(error_of("{\"version\":").c_str(), "body: invalid JSON at offset 10");
   assert_string_equal(error_of("[]").c_str(), "body: expected a JSON object, got an array");
   assert_string_equal(error_of(one_alert(kAlert) + " x").c_str(),
-                      "body: unexpected data after the JSON object at offset 159");
+                      "body: unexpected data after the JSON object at offset 184");
   assert_string_equal(error_of(std::string("{\"a\":\"\0\"}", 9)).c_str(),
                       "body: NUL byte at offset 6");
   assert_string_equal(error_of(corpus_file("nul-escape.json")).c_str(),
-                      "body: \\u0000 at offset 75 (NUL is not allowed in strings)");
+                      "body: \\u0000 at offset 78 (NUL is not allowed in strings)");
 }
 
 void refused_versions_and_headers(void**) {
@@ -164,20 +164,19 @@ void refused_versions_and_headers(void**) {
 }
 
 void bad_alerts_name_their_path(void**) {
-  std::string later = R"({"version":"4","status":"firing","alerts":[{)" + kAlert + "},{" +
-                      kAlert + R"(},{"status":"firing","labels":{"a":"b"},"startsAt":"yesterday"}]})";
+  std::string later = R"({"version":"4","status":"firing","alerts":[{)" + kAlert + "},{" + kAlert +
+                      R"(},{"status":"firing","labels":{"a":"b"},"startsAt":"yesterday"}]})";
   assert_string_equal(error_of(later).c_str(),
                       "alerts[2].startsAt: expected an RFC 3339 time, got \"yesterday\"");
   assert_string_equal(error_of(one_alert(R"("status":"firing","labels":{"a":"b"})")).c_str(),
                       "alerts[0].startsAt: is required");
-  assert_string_equal(
-      error_of(one_alert(kAlert + R"(,"endsAt":"2026-02-30T00:00:00Z")")).c_str(),
-      "alerts[0].endsAt: expected an RFC 3339 time, got \"2026-02-30T00:00:00Z\"");
+  assert_string_equal(error_of(one_alert(kAlert + R"(,"endsAt":"2026-02-30T00:00:00Z")")).c_str(),
+                      "alerts[0].endsAt: expected an RFC 3339 time, got \"2026-02-30T00:00:00Z\"");
   assert_string_equal(error_of(R"({"version":"4","status":"firing","alerts":[3]})").c_str(),
                       "alerts[0]: expected an object, got a number");
-  assert_string_equal(error_of(one_alert(R"("status":"firing","startsAt":"2026-01-01T00:00:00Z")"))
-                          .c_str(),
-                      "alerts[0].labels: is required");
+  assert_string_equal(
+      error_of(one_alert(R"("status":"firing","startsAt":"2026-01-01T00:00:00Z")")).c_str(),
+      "alerts[0].labels: is required");
   assert_string_equal(
       error_of(one_alert(R"("status":"firing","labels":{},"startsAt":"2026-01-01T00:00:00Z")"))
           .c_str(),
@@ -189,8 +188,7 @@ void bad_alerts_name_their_path(void**) {
       error_of(one_alert(R"("status":"firing","labels":{"a b\"":[]},"startsAt":"x")")).c_str(),
       "alerts[0].labels[\"a b\\\"\"]: expected a string, got an array");
   assert_string_equal(
-      error_of(one_alert(R"("status":"firing","labels":{"a":"1","a":"2"},"startsAt":"x")"))
-          .c_str(),
+      error_of(one_alert(R"("status":"firing","labels":{"a":"1","a":"2"},"startsAt":"x")")).c_str(),
       "alerts[0].labels.a: appears twice");
   assert_string_equal(
       error_of(one_alert(kAlert + ",\"annotations\":{\"summary\":\"\xc3\x28\"}")).c_str(),
