@@ -6,7 +6,7 @@ InfluxQL queries on a real influxd (Debian's 1.6) holding the same points.
 Usage: bench/query_bench.py path/to/edgemon path/to/history_fill [results.md]
 Environment: BENCH_QUERY_DEVICES (default 50), BENCH_QUERY_HOURS (24),
 BENCH_QUERY_SECONDS (wrk duration per query, 10), BENCH_QUERY_CONNECTIONS
-(wrk connections, 4; threads = min(2, connections)), BENCH_QUERY_INFLUX (1;
+(wrk connections, 1: latency of one query at a time, as a dashboard asks; threads = min(2, connections)), BENCH_QUERY_INFLUX (1;
 0 skips influxd).
 
 Steps:
@@ -40,7 +40,7 @@ import bench  # noqa: E402  (shared helpers: spawn, stop, free_port)
 DEVICES = int(os.environ.get("BENCH_QUERY_DEVICES", "50"))
 HOURS = int(os.environ.get("BENCH_QUERY_HOURS", "24"))
 SECONDS = int(os.environ.get("BENCH_QUERY_SECONDS", "10"))
-CONNECTIONS = int(os.environ.get("BENCH_QUERY_CONNECTIONS", "4"))
+CONNECTIONS = int(os.environ.get("BENCH_QUERY_CONNECTIONS", "1"))
 WITH_INFLUX = os.environ.get("BENCH_QUERY_INFLUX", "1") != "0"
 BATCH = 5000
 TMP = tempfile.mkdtemp(prefix="edgemon-query-bench-")

@@ -60,20 +60,29 @@ void IngestEndpoints::configure(const config::IngestSection& config) {
 
 void IngestEndpoints::add_routes(http::Router& router) {
   using http::Group;
+  bool lp = config_.enabled && config_.line_protocol;
+  bool json_on = config_.enabled && config_.json;
   auto limit = config_.limits.max_body_bytes.bytes;
   auto handler = [this](ingest::Endpoint e) {
     return [this, e](const http::Request& q, http::Response& r) { write(q, r, e); };
   };
-  router.add("POST", "/write", Group::kIngest, handler(ingest::Endpoint::kWrite)).max_body_bytes =
-      limit;
-  router.add("POST", "/api/v2/write", Group::kIngest, handler(ingest::Endpoint::kV2Write))
-      .max_body_bytes = limit;
-  router
-      .add("POST", "/metrics", Group::kIngest,
-           [this](const http::Request& q, http::Response& r) { json(q, r); })
-      .max_body_bytes = limit;
-  router.add("GET", "/ping", Group::kIngest,
-             [this](const http::Request& q, http::Response& r) { ping(q, r); });
+  for (const char* path : {"/write", "/api/v2/write", "/ping", "/metrics"}) {
+    router.remove(std::string_view(path) == "/ping" ? "GET" : "POST", path);
+  }
+  if (lp) {
+    router.add("POST", "/write", Group::kIngest, handler(ingest::Endpoint::kWrite)).max_body_bytes =
+        limit;
+    router.add("POST", "/api/v2/write", Group::kIngest, handler(ingest::Endpoint::kV2Write))
+        .max_body_bytes = limit;
+    router.add("GET", "/ping", Group::kIngest,
+               [this](const http::Request& q, http::Response& r) { ping(q, r); });
+  }
+  if (json_on) {
+    router
+        .add("POST", "/metrics", Group::kIngest,
+             [this](const http::Request& q, http::Response& r) { json(q, r); })
+        .max_body_bytes = limit;
+  }
 }
 
 void IngestEndpoints::answer(ingest::Endpoint endpoint, http::Response* response,
@@ -82,16 +91,10 @@ void IngestEndpoints::answer(ingest::Endpoint endpoint, http::Response* response
   *response = std::move(answer);
 }
 
-bool IngestEndpoints::admit(const http::Request& request, ingest::Endpoint endpoint, bool enabled,
+bool IngestEndpoints::admit(const http::Request& request, ingest::Endpoint endpoint,
                             const http::QueryParams& params, Decoded* decoded,
                             http::Response* response) {
   stats_.received(endpoint, request.body.size());
-  if (!config_.enabled || !enabled) {
-    answer(endpoint, response,
-           http::json_error(404, config_.enabled ? "this ingest endpoint is turned off"
-                                                 : "ingest is turned off (ingest.enabled)"));
-    return false;
-  }
   ingest::Identity id = tokens_.identify(request, params);
   if (id.status != 0) {
     http::Response r = http::json_error(id.status, id.message);
@@ -127,23 +130,47 @@ bool IngestEndpoints::admit(const http::Request& request, ingest::Endpoint endpo
 }
 
 void IngestEndpoints::submit(ingest::Endpoint endpoint, std::vector<metrics::Point>&& points,
-                             size_t bytes, http::Response& response,
+                             size_t bytes, http::Responder responder,
                              std::function<http::Response()> on_durable) {
-  pending_bytes_ += bytes;
-  stats_.set_pending_bytes(pending_bytes_);
   size_t count = points.size();
-  http::Responder responder = response.defer();
   sink_.accept(std::move(points),
                [this, endpoint, bytes, count, responder,
                 on_durable = std::move(on_durable)](const std::string& error) mutable {
-                 pending_bytes_ -= bytes;
-                 stats_.set_pending_bytes(pending_bytes_);
+                 release(bytes);
                  http::Response r = error.empty() ? on_durable() : unavailable(error);
                  if (error.empty()) stats_.accepted(endpoint, count);
                  stats_.request(endpoint, r.status);
                  responder.send(std::move(r));
                });
 }
+
+void IngestEndpoints::reserve(size_t bytes) {
+  pending_bytes_ += bytes;
+  stats_.set_pending_bytes(pending_bytes_);
+}
+
+void IngestEndpoints::release(size_t bytes) {
+  pending_bytes_ -= bytes;
+  stats_.set_pending_bytes(pending_bytes_);
+}
+
+// A line protocol body is parsed on libuv's thread pool: at a few hundred
+// thousand points per request-second that is most of the hub's work, and
+// the loop stays free to read other requests and run the spool's commits
+// meanwhile. Only loop-side objects (the Responder) are touched in done().
+struct IngestEndpoints::ParseJob {
+  uv_work_t req{};
+  IngestEndpoints* self = nullptr;
+  std::weak_ptr<bool> alive;
+  ingest::Endpoint endpoint = ingest::Endpoint::kWrite;
+  std::string body;
+  int64_t ns_per_unit = 1;
+  int64_t now_ns = 0;
+  config::IngestLimits limits;
+  std::string device;
+  http::Responder responder;
+  ingest::LineProtocolResult result;
+};
 
 void IngestEndpoints::write(const http::Request& request, http::Response& response,
                             ingest::Endpoint endpoint) {
@@ -154,7 +181,7 @@ void IngestEndpoints::write(const http::Request& request, http::Response& respon
     return;
   }
   Decoded decoded;
-  if (!admit(request, endpoint, config_.line_protocol, *params, &decoded, &response)) return;
+  if (!admit(request, endpoint, *params, &decoded, &response)) return;
   const std::string* precision_text = http::find_param(*params, "precision");
   std::optional<int64_t> unit =
       ingest::parse_write_precision(precision_text ? *precision_text : "", v2);
@@ -164,17 +191,54 @@ void IngestEndpoints::write(const http::Request& request, http::Response& respon
                                      std::string(v2 ? "ns, us, ms or s" : "n, u, ms, s, m or h")));
     return;
   }
-  ingest::LineProtocolResult parsed =
-      ingest::parse_line_protocol(decoded.body, *unit, now_ns(), config_.limits);
+  auto job = std::make_unique<ParseJob>();
+  job->self = this;
+  job->alive = alive_;
+  job->endpoint = endpoint;
+  job->body = decoded.storage.empty() ? std::string(decoded.body) : std::move(decoded.storage);
+  job->ns_per_unit = *unit;
+  job->now_ns = now_ns();
+  job->limits = config_.limits;
+  job->device = request_device_;
+  job->responder = response.defer();
+  job->req.data = job.get();
+  reserve(job->body.size());
+  int rc = uv_queue_work(
+      loop_, &job->req,
+      [](uv_work_t* req) {
+        auto* j = static_cast<ParseJob*>(req->data);
+        j->result = ingest::parse_line_protocol(j->body, j->ns_per_unit, j->now_ns, j->limits);
+      },
+      [](uv_work_t* req, int) {
+        std::unique_ptr<ParseJob> j(static_cast<ParseJob*>(req->data));
+        if (!j->alive.expired()) j->self->parsed(*j);
+      });
+  if (rc != 0) {
+    release(job->body.size());
+    http::Response r = unavailable(std::string("cannot queue the parse: ") + uv_strerror(rc));
+    stats_.request(endpoint, r.status);
+    job->responder.send(std::move(r));
+    return;
+  }
+  job.release();  // owned by the work request until its completion
+}
+
+void IngestEndpoints::parsed(ParseJob& job) {
+  size_t bytes = job.body.size();
+  ingest::LineProtocolResult& parsed = job.result;
+  auto refuse = [&](http::Response&& r) {
+    release(bytes);
+    stats_.request(job.endpoint, r.status);
+    job.responder.send(std::move(r));
+  };
   if (parsed.too_many_points) {
-    answer(endpoint, &response,
-           http::json_error(413, "more than " + std::to_string(config_.limits.max_points) +
+    refuse(http::json_error(413, "more than " + std::to_string(config_.limits.max_points) +
                                      " points in one request (ingest.limits.max_points)"));
     return;
   }
-  std::string device_error = scope_to_device(&parsed.points);
+  std::string device_error = scope_to_device(job.device, &parsed.points);
   size_t rejected = parsed.lines_rejected + (device_error.empty() ? 0 : 1);
-  stats_.rejected(endpoint, rejected);
+  stats_.rejected(job.endpoint, rejected);
   std::string first_error;
   if (parsed.first_error) {
     first_error = "line " + std::to_string(parsed.first_error->line) + ": " +
@@ -188,11 +252,10 @@ void IngestEndpoints::write(const http::Request& request, http::Response& respon
         400, "partial write: " + first_error + " dropped=" + std::to_string(rejected));
   };
   if (parsed.points.empty()) {
-    answer(endpoint, &response,
-           rejected > 0 ? partial() : http::json_error(400, "no points in the request body"));
+    refuse(rejected > 0 ? partial() : http::json_error(400, "no points in the request body"));
     return;
   }
-  submit(endpoint, std::move(parsed.points), decoded.body.size(), response, [rejected, partial] {
+  submit(job.endpoint, std::move(parsed.points), bytes, job.responder, [rejected, partial] {
     if (rejected > 0) return partial();
     http::Response r;
     r.status = 204;
@@ -200,18 +263,18 @@ void IngestEndpoints::write(const http::Request& request, http::Response& respon
   });
 }
 
-std::string IngestEndpoints::scope_to_device(std::vector<metrics::Point>* points) {
-  if (request_device_ == ingest::kAnyDevice) return "";
+std::string IngestEndpoints::scope_to_device(const std::string& device_id,
+                                             std::vector<metrics::Point>* points) {
+  if (device_id == ingest::kAnyDevice) return "";
   std::string error;
   for (auto& p : *points) {
-    if (tag_value(p, "device_id").empty()) p.tags.push_back({"device_id", request_device_});
+    if (tag_value(p, "device_id").empty()) p.tags.push_back({"device_id", device_id});
   }
   std::erase_if(*points, [&](const metrics::Point& p) {
     std::string device = tag_value(p, "device_id");
-    if (device == request_device_) return false;
+    if (device == device_id) return false;
     if (error.empty()) {
-      error = "device_id '" + printable(device) + "' is not the token's device '" +
-              request_device_ + "'";
+      error = "device_id '" + printable(device) + "' is not the token's device '" + device_id + "'";
     }
     return true;
   });
@@ -231,7 +294,7 @@ void IngestEndpoints::json(const http::Request& request, http::Response& respons
     }
   }
   Decoded decoded;
-  if (!admit(request, kEndpoint, config_.json, none, &decoded, &response)) return;
+  if (!admit(request, kEndpoint, none, &decoded, &response)) return;
   ingest::AgentPayloadResult parsed =
       ingest::parse_agent_payloads(decoded.body, now_ns(), config_.limits);
   if (parsed.too_many_points) {
@@ -241,7 +304,7 @@ void IngestEndpoints::json(const http::Request& request, http::Response& respons
     return;
   }
   if (parsed.problems.empty()) {
-    std::string device_error = scope_to_device(&parsed.points);
+    std::string device_error = scope_to_device(request_device_, &parsed.points);
     if (!device_error.empty()) parsed.problems.push_back({"device_id", device_error});
   }
   if (!parsed.problems.empty()) {
@@ -250,7 +313,8 @@ void IngestEndpoints::json(const http::Request& request, http::Response& respons
     return;
   }
   size_t count = parsed.points.size();
-  submit(kEndpoint, std::move(parsed.points), decoded.body.size(), response, [count] {
+  reserve(decoded.body.size());
+  submit(kEndpoint, std::move(parsed.points), decoded.body.size(), response.defer(), [count] {
     http::Response r;
     r.status = 202;
     r.set_body("{\"status\":\"accepted\",\"points\":" + std::to_string(count) + "}\n");
@@ -278,10 +342,6 @@ http::Response IngestEndpoints::problems_response(
 }
 
 void IngestEndpoints::ping(const http::Request&, http::Response& response) {
-  if (!config_.enabled || !config_.line_protocol) {
-    response = http::json_error(404, "ingest is turned off (ingest.enabled)");
-    return;
-  }
   response.status = 204;
   response.headers.emplace_back("X-Influxdb-Version", kInfluxVersionHeader);
   response.headers.emplace_back("X-Influxdb-Build", "OSS");

@@ -5,8 +5,11 @@
 // encoding, size, syntax), its good points handed to the sink, and answered
 // only once the sink says they are durable -- an InfluxDB outage behind the
 // hub costs nothing, and a client that got its 2xx may forget the points.
+#include <uv.h>
+
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,34 +34,43 @@ class IngestSink {
 
 class IngestEndpoints {
  public:
-  explicit IngestEndpoints(IngestSink& sink) : sink_(sink) {}
+  IngestEndpoints(uv_loop_t* loop, IngestSink& sink) : loop_(loop), sink_(sink) {}
   IngestEndpoints(const IngestEndpoints&) = delete;
   IngestEndpoints& operator=(const IngestEndpoints&) = delete;
 
   // Applies config (again on reload); the routes read it per request.
   void configure(const config::IngestSection& config);
-  // Registers the routes (they answer 404 while ingest is off), with the
-  // ingest body limit. Call again after configure() on reload.
+  // Registers the routes of the endpoints turned on (and removes the others,
+  // so that with ingest off POST /metrics is the 405 it always was), with
+  // the ingest body limit. Call again after configure() on reload.
   void add_routes(http::Router& router);
   void write_metrics(metrics::MetricSink& sink) const { stats_.write_metrics(sink); }
 
  private:
   struct Decoded;
+  struct ParseJob;
   void write(const http::Request& request, http::Response& response, ingest::Endpoint endpoint);
   void json(const http::Request& request, http::Response& response);
   void ping(const http::Request& request, http::Response& response);
-  // Common checks: enabled, token, body encoding and size, memory bound.
-  // False with the answer in *response.
-  bool admit(const http::Request& request, ingest::Endpoint endpoint, bool enabled,
+  // Common checks: token, body encoding and size, memory bound. False with
+  // the answer in *response.
+  bool admit(const http::Request& request, ingest::Endpoint endpoint,
              const http::QueryParams& params, Decoded* decoded, http::Response* response);
+  // Parsed on the thread pool: answer, or hand the points to the sink.
+  void parsed(ParseJob& job);
+  // Hands points to the sink; answers with on_durable() once they are safe.
   void submit(ingest::Endpoint endpoint, std::vector<metrics::Point>&& points, size_t bytes,
-              http::Response& response, std::function<http::Response()> on_durable);
+              http::Responder responder, std::function<http::Response()> on_durable);
+  // Bytes of accepted requests not yet durable (ingest.limits.max_pending_bytes).
+  void reserve(size_t bytes);
+  void release(size_t bytes);
   void answer(ingest::Endpoint endpoint, http::Response* response, http::Response&& answer);
   // With a device token: points without device_id get the token's, points
   // of another device are removed; returns why the first one was.
-  std::string scope_to_device(std::vector<metrics::Point>* points);
+  std::string scope_to_device(const std::string& device_id, std::vector<metrics::Point>* points);
   static http::Response problems_response(const std::vector<ingest::FieldProblem>& problems);
 
+  uv_loop_t* loop_;
   IngestSink& sink_;
   config::IngestSection config_;
   ingest::DeviceTokens tokens_;
@@ -66,6 +78,9 @@ class IngestEndpoints {
   uint64_t pending_bytes_ = 0;
   // The device the request being handled may write for (set by admit()).
   std::string request_device_;
+  // Parse jobs hold this weakly: one finishing after the endpoints are gone
+  // (at exit) does nothing.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace edgemon::api

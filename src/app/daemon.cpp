@@ -51,7 +51,7 @@ class Daemon final : private api::IngestSink {
         lag_(loop),
         http_client_(loop),
         pipeline_(loop, http_client_),
-        ingest_(*this),
+        ingest_(loop, *this),
         history_(loop),
         history_endpoints_(history_),
         alerts_(loop),

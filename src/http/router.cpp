@@ -16,6 +16,10 @@ Route& Router::add(std::string_view method, std::string path, Group group, Handl
   return routes_.back();
 }
 
+void Router::remove(std::string_view method, std::string_view path) {
+  std::erase_if(routes_, [&](const Route& r) { return r.method == method && r.path == path; });
+}
+
 Router::Match Router::find(std::string_view method, std::string_view path) const {
   Match match;
   const Route* get_route = nullptr;

@@ -23,6 +23,8 @@ class Router {
   // A second add() for the same method and path replaces the first. The
   // reference is valid until the next add().
   Route& add(std::string_view method, std::string path, Group group, Handler handler);
+  // Removes a route (a part turned off by a reload); absent ones are ignored.
+  void remove(std::string_view method, std::string_view path);
 
   struct Match {
     const Route* route = nullptr;  // set when status is 200

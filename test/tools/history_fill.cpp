@@ -131,7 +131,10 @@ int main(int argc, char** argv) {
       std::vector<store::DeviceRow> devices;
       if (r + 1 == rounds) {
         for (int64_t d = 0; d < o.devices; ++d) {
-          devices.push_back({"dev-" + std::to_string(d), "{}", start, o.end_ms, rounds});
+          metrics::Point last = make_point(d, t, r);
+          std::erase_if(last.tags, [](const metrics::Tag& tag) { return tag.key == "device_id"; });
+          devices.push_back(
+              {"dev-" + std::to_string(d), store::tags_json(last.tags), start, t, rounds});
         }
       }
       error = db->write(batch.take(), devices, {}, &stats);
