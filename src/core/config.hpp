@@ -232,19 +232,10 @@ struct SpoolSection {
   }
 };
 
-struct InfluxOutputConfig {
-  std::string name;
-  std::string url;
-  int64_t version = 1;
-  std::string database;
-  std::string retention_policy;
-  std::string org;
-  std::string bucket;
-  std::string token;
-  std::string username;
-  std::string password;
+// How an output delivers what the spool holds for it: the same keys for
+// InfluxDB servers and edgemon hubs.
+struct DeliverySettings {
   std::string precision = "ms";
-  std::string schema = "host";
   int64_t batch_size = 5000;
   Duration flush_interval = 10s;
   Duration timeout = 10s;
@@ -256,45 +247,10 @@ struct InfluxOutputConfig {
   Duration retry_max = 5min;
   std::string tls_ca_file;
   bool tls_skip_verify = false;
-  // Not a key: outputs.hub entries are built from their own declaration
-  // (HubOutputConfig) and differ in URL, authentication and body format.
-  std::string kind = "influxdb";  // influxdb | hub
-  std::string format = "lp";      // hub only: lp | json
 
+ protected:
   template <class V>
-  void visit(V& v) {
-    visit_target(v);
-    visit_sending(v);
-    visit_spool(v);
-  }
-
- private:
-  template <class V>
-  void visit_target(V& v) {
-    v.field("name", name,
-            "Unique name of this output, used in logs, /status, /metrics and `edgemon spool "
-            "--output`. Required; 1 to 64 of a-z, 0-9, _ and -. Renaming it starts a new queue.",
-            check_output_name);
-    v.field("url", url,
-            "Base URL of the InfluxDB server, e.g. http://127.0.0.1:8086 or "
-            "https://influx.example.com:8086. Required; no query string.",
-            check_output_url);
-    v.field("version", version,
-            "InfluxDB API: 1 writes to /write (database, retention_policy), 2 writes to "
-            "/api/v2/write (org, bucket).",
-            IntRange{1, 2});
-    v.field("database", database, "Version 1: the database written to. Required for version 1.",
-            nullptr);
-    v.field("retention_policy", retention_policy,
-            "Version 1: the retention policy written to. Empty: the database's default.", nullptr);
-    v.field("org", org, "Version 2: the organization. Required for version 2.", nullptr);
-    v.field("bucket", bucket, "Version 2: the bucket written to. Required for version 2.", nullptr);
-    v.field("token", token,
-            "API token, sent as `Authorization: Token TOKEN`. InfluxDB 2 needs one; InfluxDB 1.8 "
-            "also accepts USER:PASSWORD here. Not together with username.",
-            nullptr);
-    v.field("username", username, "Version 1: user for HTTP Basic authentication.", nullptr);
-    v.field("password", password, "Version 1: password for HTTP Basic authentication.", nullptr);
+  void visit_tls(V& v) {
     v.field("tls_ca_file", tls_ca_file,
             "PEM file of the CA that signed the server's certificate. Empty: the system's CAs.",
             nullptr);
@@ -310,11 +266,6 @@ struct InfluxOutputConfig {
             "Timestamp precision sent: ns, us, ms or s. Coarser is smaller on the wire; points of "
             "one series closer together than this overwrite each other.",
             check_precision);
-    v.field("schema", schema,
-            "What is written. host: one measurement per collector, as documented in the README. "
-            "system_metrics: one system_metrics point per collection, as the original edge "
-            "server wrote. both: the two together.",
-            check_output_schema);
     v.field("batch_size", batch_size, "Points per write request.", IntRange{1, 1000000});
     v.field("flush_interval", flush_interval,
             "Send when the oldest queued point is this old, even if batch_size is not reached.",
@@ -346,26 +297,74 @@ struct InfluxOutputConfig {
   }
 };
 
+struct InfluxOutputConfig : DeliverySettings {
+  std::string name;
+  std::string url;
+  int64_t version = 1;
+  std::string database;
+  std::string retention_policy;
+  std::string org;
+  std::string bucket;
+  std::string token;
+  std::string username;
+  std::string password;
+  std::string schema = "host";
+  // Not keys: outputs.hub entries are built from their own declaration
+  // (HubOutputConfig) and differ in URL, authentication and body format.
+  std::string kind = "influxdb";  // influxdb | hub
+  std::string format = "lp";      // hub only: lp | json
+
+  template <class V>
+  void visit(V& v) {
+    visit_target(v);
+    visit_tls(v);
+    visit_sending(v);
+    v.field("schema", schema,
+            "What is written. host: one measurement per collector, as documented in the README. "
+            "system_metrics: one system_metrics point per collection, as the original edge "
+            "server wrote. both: the two together.",
+            check_output_schema);
+    visit_spool(v);
+  }
+
+ private:
+  template <class V>
+  void visit_target(V& v) {
+    v.field("name", name,
+            "Unique name of this output, used in logs, /status, /metrics and `edgemon spool "
+            "--output`. Required; 1 to 64 of a-z, 0-9, _ and -. Renaming it starts a new queue.",
+            check_output_name);
+    v.field("url", url,
+            "Base URL of the InfluxDB server, e.g. http://127.0.0.1:8086 or "
+            "https://influx.example.com:8086. Required; no query string.",
+            check_output_url);
+    v.field("version", version,
+            "InfluxDB API: 1 writes to /write (database, retention_policy), 2 writes to "
+            "/api/v2/write (org, bucket).",
+            IntRange{1, 2});
+    v.field("database", database, "Version 1: the database written to. Required for version 1.",
+            nullptr);
+    v.field("retention_policy", retention_policy,
+            "Version 1: the retention policy written to. Empty: the database's default.", nullptr);
+    v.field("org", org, "Version 2: the organization. Required for version 2.", nullptr);
+    v.field("bucket", bucket, "Version 2: the bucket written to. Required for version 2.", nullptr);
+    v.field("token", token,
+            "API token, sent as `Authorization: Token TOKEN`. InfluxDB 2 needs one; InfluxDB 1.8 "
+            "also accepts USER:PASSWORD here. Not together with username.",
+            nullptr);
+    v.field("username", username, "Version 1: user for HTTP Basic authentication.", nullptr);
+    v.field("password", password, "Version 1: password for HTTP Basic authentication.", nullptr);
+  }
+};
+
 // An edgemon hub this agent pushes its points to (the hub's POST /write or
 // POST /metrics), with the spool, retry and dead-letter rules of InfluxDB.
-struct HubOutputConfig {
+struct HubOutputConfig : DeliverySettings {
   std::string name;
   std::string url;
   std::string token;
   std::string format = "lp";
   std::string schema = "both";
-  std::string precision = "ms";
-  int64_t batch_size = 5000;
-  Duration flush_interval = 10s;
-  Duration timeout = 10s;
-  bool gzip = true;
-  ByteSize max_bytes{256 * 1024 * 1024};
-  Duration max_age = 7 * 24h;
-  int64_t replay_rate = 50000;
-  Duration retry_initial = 1s;
-  Duration retry_max = 5min;
-  std::string tls_ca_file;
-  bool tls_skip_verify = false;
 
   template <class V>
   void visit(V& v) {
@@ -377,34 +376,15 @@ struct HubOutputConfig {
             "This device's token on the hub (its ingest.tokens), sent as `Authorization: "
             "Bearer TOKEN`.",
             nullptr);
+    visit_tls(v);
     v.field("format", format,
             "lp: line protocol to POST /write, every schema. json: the edge agent's JSON payload "
             "to POST /metrics, one per collection (system_metrics only).",
             check_hub_format);
     v.field("schema", schema, "What is pushed with format lp: host, system_metrics or both.",
             check_output_schema);
-    v.field("precision", precision, "Timestamp precision sent with format lp.", check_precision);
-    v.field("batch_size", batch_size, "Points per request.", IntRange{1, 1000000});
-    v.field("flush_interval", flush_interval,
-            "Send when the oldest queued point is this old, even if batch_size is not reached.",
-            IntRange{100, 3600000});
-    v.field("timeout", timeout, "Time one request may take; then it is retried.",
-            IntRange{100, 600000});
-    v.field("gzip", gzip, "Compress request bodies.", nullptr);
-    v.field("replay_rate", replay_rate,
-            "Points per second sent while draining a backlog; 0 is unlimited.",
-            IntRange{0, 100000000});
-    v.field("retry_initial", retry_initial, "Wait before the first retry; doubles with jitter.",
-            IntRange{100, 600000});
-    v.field("retry_max", retry_max, "Longest wait between retries.", IntRange{100, 86400000});
-    v.field("max_bytes", max_bytes,
-            "Spool space this output may use; beyond it the oldest "
-            "batches are dropped, counted and logged.",
-            IntRange{64 * 1024, int64_t{1} << 40});
-    v.field("max_age", max_age, "Batches older than this are dropped (counted); 0 is no limit.",
-            IntRange{0, 3650LL * 86400000});
-    v.field("tls_ca_file", tls_ca_file, "PEM file of the CA of the hub's certificate.", nullptr);
-    v.field("tls_skip_verify", tls_skip_verify, "Accept any certificate (testing only).", nullptr);
+    visit_sending(v);
+    visit_spool(v);
   }
 
   // The InfluxOutput settings this push runs with.

@@ -32,6 +32,7 @@ std::string check_history_schema(std::string_view text) {
 
 InfluxOutputConfig HubOutputConfig::to_output() const {
   InfluxOutputConfig o;
+  static_cast<DeliverySettings&>(o) = *this;
   o.kind = "hub";
   o.name = name;
   o.url = url;
@@ -39,18 +40,6 @@ InfluxOutputConfig HubOutputConfig::to_output() const {
   o.format = format;
   // The JSON payload is the system_metrics point of one collection.
   o.schema = format == "json" ? "system_metrics" : schema;
-  o.precision = precision;
-  o.batch_size = batch_size;
-  o.flush_interval = flush_interval;
-  o.timeout = timeout;
-  o.gzip = gzip;
-  o.max_bytes = max_bytes;
-  o.max_age = max_age;
-  o.replay_rate = replay_rate;
-  o.retry_initial = retry_initial;
-  o.retry_max = retry_max;
-  o.tls_ca_file = tls_ca_file;
-  o.tls_skip_verify = tls_skip_verify;
   return o;
 }
 
