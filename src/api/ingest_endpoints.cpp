@@ -24,13 +24,9 @@ int64_t now_ns() {
   return unix_now_ms() * 1000000;
 }
 
-// A line's excerpt may hold any bytes; the JSON answer must stay valid.
+// What a client sent, in an answer: any bytes, shown safely.
 std::string printable(std::string_view text) {
-  if (valid_utf8(text)) return std::string(text);
-  std::string out;
-  for (char c : text)
-    out.push_back(static_cast<unsigned char>(c) < 0x80 ? c : '?');
-  return out;
+  return edgemon::printable(text, 128);
 }
 
 std::string tag_value(const metrics::Point& point, std::string_view key) {

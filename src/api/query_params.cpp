@@ -7,6 +7,7 @@
 #include <initializer_list>
 
 #include "core/config_types.hpp"
+#include "http/query_string.hpp"
 
 namespace edgemon::api {
 namespace {
@@ -18,33 +19,6 @@ constexpr int64_t kMaxUnixSeconds = 253402300799;
 ParamError error(std::string_view parameter, std::string_view what) {
   return {std::string(parameter),
           "parameter '" + std::string(parameter) + "': " + std::string(what)};
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool percent_decode(std::string_view in, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+') {
-      out->push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      int hi = hex_digit(in[i + 1]);
-      int lo = hex_digit(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out->push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out->push_back(c);
-    }
-  }
-  return true;
 }
 
 // Days since 1970-01-01 of a proleptic Gregorian date.
@@ -242,8 +216,8 @@ ParamError split_query(std::string_view query,
     std::string_view raw_name = part.substr(0, eq);
     std::string_view raw_value = eq == std::string_view::npos ? "" : part.substr(eq + 1);
     std::string name, value;
-    if (!percent_decode(raw_name, &name)) return error(raw_name, "bad percent-encoding");
-    if (!percent_decode(raw_value, &value)) return error(name, "bad percent-encoding");
+    if (!http::percent_decode(raw_name, &name)) return error(raw_name, "bad percent-encoding");
+    if (!http::percent_decode(raw_value, &value)) return error(name, "bad percent-encoding");
     for (const auto& [n, v] : *out) {
       if (n == name) return error(name, "given more than once");
     }

@@ -65,4 +65,24 @@ std::string_view utf8_truncate(std::string_view text, size_t max_bytes) {
   return text.substr(0, n);
 }
 
+std::string printable(std::string_view text, size_t max_bytes) {
+  const bool utf8 = valid_utf8(text);
+  const std::string_view shown = utf8 ? utf8_truncate(text, max_bytes) : text.substr(0, max_bytes);
+  std::string out;
+  out.reserve(shown.size() + 3);
+  for (char ch : shown) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f || (!utf8 && c >= 0x80)) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  if (shown.size() < text.size()) out += "...";
+  return out;
+}
+
 }  // namespace edgemon

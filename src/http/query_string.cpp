@@ -10,7 +10,9 @@ int hex_value(char c) {
   return -1;
 }
 
-bool decode(std::string_view text, std::string* out) {
+}  // namespace
+
+bool percent_decode(std::string_view text, std::string* out) {
   out->clear();
   out->reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
@@ -31,8 +33,6 @@ bool decode(std::string_view text, std::string* out) {
   return true;
 }
 
-}  // namespace
-
 std::optional<QueryParams> parse_query(std::string_view query) {
   QueryParams params;
   while (!query.empty()) {
@@ -42,8 +42,10 @@ std::optional<QueryParams> parse_query(std::string_view query) {
     if (pair.empty()) continue;
     size_t eq = pair.find('=');
     std::string name, value;
-    if (!decode(pair.substr(0, eq), &name)) return std::nullopt;
-    if (eq != std::string_view::npos && !decode(pair.substr(eq + 1), &value)) return std::nullopt;
+    if (!percent_decode(pair.substr(0, eq), &name)) return std::nullopt;
+    if (eq != std::string_view::npos && !percent_decode(pair.substr(eq + 1), &value)) {
+      return std::nullopt;
+    }
     params.emplace_back(std::move(name), std::move(value));
   }
   return params;

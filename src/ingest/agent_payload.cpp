@@ -47,23 +47,7 @@ std::string number_text(double v) {
 // when the name is not UTF-8) as \xNN, so the 400 answer stays valid JSON.
 std::string shown_key(std::string_view key) {
   if (key.empty()) return "\"\"";
-  const bool utf8 = valid_utf8(key);
-  const std::string_view shown =
-      utf8 ? utf8_truncate(key, kShownKeyBytes) : key.substr(0, kShownKeyBytes);
-  std::string out;
-  for (char ch : shown) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f || (!utf8 && c >= 0x80)) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    } else {
-      out.push_back(ch);
-    }
-  }
-  if (shown.size() < key.size()) out += "...";
-  return out;
+  return printable(key, kShownKeyBytes);
 }
 
 // The line protocol encoder drops a name or tag value in which a backslash

@@ -31,24 +31,7 @@ constexpr size_t kPairwiseMax = 16;
 // control bytes (and every high byte when the text is not UTF-8) as \xNN so
 // the message is printable and safe to put in a JSON answer.
 std::string quoted(std::string_view text) {
-  const bool utf8 = valid_utf8(text);
-  const std::string_view shown =
-      utf8 ? utf8_truncate(text, kQuotedBytes) : text.substr(0, kQuotedBytes);
-  std::string out = "'";
-  for (char ch : shown) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f || (!utf8 && c >= 0x80)) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    } else {
-      out.push_back(ch);
-    }
-  }
-  if (shown.size() < text.size()) out += "...";
-  out.push_back('\'');
-  return out;
+  return "'" + printable(text, kQuotedBytes) + "'";
 }
 
 std::string longer_than(std::string_view what, int64_t limit) {
