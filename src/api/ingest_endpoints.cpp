@@ -150,10 +150,10 @@ void IngestEndpoints::release(size_t bytes) {
   stats_.set_pending_bytes(pending_bytes_);
 }
 
-// A line protocol body is parsed on libuv's thread pool: at a few hundred
-// thousand points per request-second that is most of the hub's work, and
-// the loop stays free to read other requests and run the spool's commits
-// meanwhile. Only loop-side objects (the Responder) are touched in done().
+// Bodies are parsed on libuv's thread pool: at a few hundred thousand
+// points per request-second that is most of the hub's work (and a 32 MiB
+// JSON body takes a second), and the loop stays free to read other requests and run the spool's
+// commits meanwhile. Only loop-side objects (the Responder) are touched in done().
 struct IngestEndpoints::ParseJob {
   uv_work_t req{};
   IngestEndpoints* self = nullptr;
@@ -166,6 +166,9 @@ struct IngestEndpoints::ParseJob {
   std::string device;
   http::Responder responder;
   ingest::LineProtocolResult result;
+  ingest::AgentPayloadResult payloads;  // for POST /metrics
+
+  bool json() const { return endpoint == ingest::Endpoint::kJson; }
 };
 
 void IngestEndpoints::write(const http::Request& request, http::Response& response,
@@ -188,11 +191,16 @@ void IngestEndpoints::write(const http::Request& request, http::Response& respon
     return;
   }
   auto job = std::make_unique<ParseJob>();
+  job->ns_per_unit = *unit;
+  queue_parse(std::move(job), endpoint, std::move(decoded), response);
+}
+
+void IngestEndpoints::queue_parse(std::unique_ptr<ParseJob> job, ingest::Endpoint endpoint,
+                                  Decoded&& decoded, http::Response& response) {
   job->self = this;
   job->alive = alive_;
   job->endpoint = endpoint;
   job->body = decoded.storage.empty() ? std::string(decoded.body) : std::move(decoded.storage);
-  job->ns_per_unit = *unit;
   job->now_ns = now_ns();
   job->limits = config_.limits;
   job->device = request_device_;
@@ -203,11 +211,20 @@ void IngestEndpoints::write(const http::Request& request, http::Response& respon
       loop_, &job->req,
       [](uv_work_t* req) {
         auto* j = static_cast<ParseJob*>(req->data);
-        j->result = ingest::parse_line_protocol(j->body, j->ns_per_unit, j->now_ns, j->limits);
+        if (j->json()) {
+          j->payloads = ingest::parse_agent_payloads(j->body, j->now_ns, j->limits);
+        } else {
+          j->result = ingest::parse_line_protocol(j->body, j->ns_per_unit, j->now_ns, j->limits);
+        }
       },
       [](uv_work_t* req, int) {
         std::unique_ptr<ParseJob> j(static_cast<ParseJob*>(req->data));
-        if (!j->alive.expired()) j->self->parsed(*j);
+        if (j->alive.expired()) return;
+        if (j->json()) {
+          j->self->parsed_payloads(*j);
+        } else {
+          j->self->parsed(*j);
+        }
       });
   if (rc != 0) {
     release(job->body.size());
@@ -291,26 +308,34 @@ void IngestEndpoints::json(const http::Request& request, http::Response& respons
   }
   Decoded decoded;
   if (!admit(request, kEndpoint, none, &decoded, &response)) return;
-  ingest::AgentPayloadResult parsed =
-      ingest::parse_agent_payloads(decoded.body, now_ns(), config_.limits);
+  queue_parse(std::make_unique<ParseJob>(), kEndpoint, std::move(decoded), response);
+}
+
+void IngestEndpoints::parsed_payloads(ParseJob& job) {
+  constexpr ingest::Endpoint kEndpoint = ingest::Endpoint::kJson;
+  size_t bytes = job.body.size();
+  ingest::AgentPayloadResult& parsed = job.payloads;
+  auto refuse = [&](http::Response&& r) {
+    release(bytes);
+    stats_.request(kEndpoint, r.status);
+    job.responder.send(std::move(r));
+  };
   if (parsed.too_many_points) {
-    answer(kEndpoint, &response,
-           http::json_error(413, "more than " + std::to_string(config_.limits.max_points) +
+    refuse(http::json_error(413, "more than " + std::to_string(config_.limits.max_points) +
                                      " payloads in one request (ingest.limits.max_points)"));
     return;
   }
   if (parsed.problems.empty()) {
-    std::string device_error = scope_to_device(request_device_, &parsed.points);
+    std::string device_error = scope_to_device(job.device, &parsed.points);
     if (!device_error.empty()) parsed.problems.push_back({"device_id", device_error});
   }
   if (!parsed.problems.empty()) {
     stats_.rejected(kEndpoint, std::max<size_t>(parsed.points.size(), 1));
-    answer(kEndpoint, &response, problems_response(parsed.problems));
+    refuse(problems_response(parsed.problems));
     return;
   }
   size_t count = parsed.points.size();
-  reserve(decoded.body.size());
-  submit(kEndpoint, std::move(parsed.points), decoded.body.size(), response.defer(), [count] {
+  submit(kEndpoint, std::move(parsed.points), bytes, job.responder, [count] {
     http::Response r;
     r.status = 202;
     r.set_body("{\"status\":\"accepted\",\"points\":" + std::to_string(count) + "}\n");

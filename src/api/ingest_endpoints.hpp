@@ -56,8 +56,12 @@ class IngestEndpoints {
   // the answer in *response.
   bool admit(const http::Request& request, ingest::Endpoint endpoint,
              const http::QueryParams& params, Decoded* decoded, http::Response* response);
-  // Parsed on the thread pool: answer, or hand the points to the sink.
+  // Parses the body on the thread pool; the answer comes from parsed().
+  void queue_parse(std::unique_ptr<ParseJob> job, ingest::Endpoint endpoint, Decoded&& decoded,
+                   http::Response& response);
+  // Parsed: answer, or hand the points to the sink.
   void parsed(ParseJob& job);
+  void parsed_payloads(ParseJob& job);
   // Hands points to the sink; answers with on_durable() once they are safe.
   void submit(ingest::Endpoint endpoint, std::vector<metrics::Point>&& points, size_t bytes,
               http::Responder responder, std::function<http::Response()> on_durable);

@@ -67,7 +67,10 @@ def test_many_clients_nothing_lost_rss_bounded():
                    60 * harness.SLOW, interval=0.5, what="every accepted point in influxd")
         hwm_mib = harness.hwm_bytes(hub.pid) / 2**20
         print(f"hub VmHWM under load: {hwm_mib:.1f} MiB")
-        check(hwm_mib < 120, f"hub peak RSS {hwm_mib:.1f} MiB")
+        # ASan's quarantine and shadow memory make RSS meaningless there; the
+        # bound is checked in the plain build.
+        if not harness.SANITIZE:
+            check(hwm_mib < 120, f"hub peak RSS {hwm_mib:.1f} MiB")
         m = hub.metrics()
         check(f'edgemon_ingest_points_total{{endpoint="write"}} {lp}' in m,
               "ingest counter does not match the accepted lines")
