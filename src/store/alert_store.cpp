@@ -2,15 +2,13 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
-#include <uv.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <utility>
+
+#include "store/sqlite_file.hpp"
 
 namespace edgemon::store {
 namespace {
@@ -97,11 +95,6 @@ constexpr const char* kSql[kSqlCount] = {
     "PRAGMA freelist_count",
 };
 
-bool is_corruption(int rc) {
-  rc &= 0xff;
-  return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
-}
-
 std::string sql_error(sqlite3* db, std::string_view what) {
   return std::string(what) + ": " + sqlite3_errmsg(db);
 }
@@ -110,12 +103,6 @@ struct StatementDeleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
 };
 using StatementPtr = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
-
-int64_t now_unix_ms() {
-  uv_timeval64_t tv{};
-  uv_gettimeofday(&tv);
-  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 }  // namespace
 
@@ -169,129 +156,66 @@ class Use {
   sqlite3_stmt* stmt_;
 };
 
-enum class Verdict { kOk, kCorrupt, kFailed };
-
-struct Problem {
-  Verdict verdict = Verdict::kOk;
-  std::string message;
-  bool ok() const { return verdict == Verdict::kOk; }
-};
-
-Problem problem(int rc, std::string message) {
-  return {is_corruption(rc) ? Verdict::kCorrupt : Verdict::kFailed, std::move(message)};
-}
-
-// Runs `sql`; `first` (if given) gets the first column of the first row.
-int exec(sqlite3* db, const char* sql, std::string* message, std::string* first = nullptr) {
-  auto on_row = [](void* arg, int columns, char** values, char**) {
-    auto* out = static_cast<std::string*>(arg);
-    if (out != nullptr && out->empty() && columns > 0 && values[0] != nullptr) *out = values[0];
-    return 0;
-  };
-  char* error = nullptr;
-  int rc = sqlite3_exec(db, sql, on_row, first, &error);
-  if (rc != SQLITE_OK) *message = error != nullptr ? error : sqlite3_errstr(rc);
-  sqlite3_free(error);
-  return rc;
-}
-
 // `exists`: the file has tables at all. Ours must all be there, with a
 // schema_version this edgemon knows.
-Problem check_schema(sqlite3* db, bool* exists) {
+Attempt check_schema(sqlite3* db, bool* exists) {
   std::string message;
   std::string tables;
   int rc = exec(db, "SELECT group_concat(name, ',') FROM sqlite_master WHERE type = 'table'",
                 &message, &tables);
-  if (rc != SQLITE_OK) return problem(rc, "read schema: " + message);
+  if (rc != SQLITE_OK) return fail(rc, "read schema: " + message);
   *exists = !tables.empty();
   if (!*exists) return {};
-  std::string version;
-  rc = exec(db, "SELECT value FROM meta WHERE key = 'schema_version'", &message, &version);
-  if (rc != SQLITE_OK) {
-    if (is_corruption(rc)) return problem(rc, message);
-    return {Verdict::kCorrupt, "not an alert store (tables: " + tables + ")"};
+  // Without a meta table there is no version to read: someone else's file.
+  if (("," + tables + ",").find(",meta,") == std::string::npos) {
+    return {Outcome::kCorrupt, "not an alert store (tables: " + tables + ")"};
   }
-  if (version == std::to_string(kSchemaVersion)) return {};
-  char* end = nullptr;
-  long number = std::strtol(version.c_str(), &end, 10);
-  if (!version.empty() && *end == '\0' && number > kSchemaVersion) {
-    // Written by a newer edgemon: moving it aside would lose its alerts on a
-    // downgrade, so leave it as it is.
-    return {Verdict::kFailed, "schema version " + version + " is newer than this edgemon's (" +
-                                  std::to_string(kSchemaVersion) + "); not touching it"};
-  }
-  return {Verdict::kCorrupt, "not an alert store: schema_version '" + version + "'"};
-}
-
-Problem quick_check(sqlite3* db) {
-  std::string message;
-  std::string result;
-  int rc = exec(db, "PRAGMA quick_check(1)", &message, &result);
-  if (rc != SQLITE_OK) return problem(rc, message);
-  if (result == "ok") return {};
-  for (char& c : result) {
-    if (c == '\n') c = ' ';
-  }
-  return {Verdict::kCorrupt, "quick_check: " + result};
+  return check_schema_version(db, kSchemaVersion, "not an alert store");
 }
 
 // Pragmas, integrity, schema. `created` is set for a new file.
-Problem prepare_file(sqlite3* db, bool* created) {
+Attempt prepare_file(sqlite3* db, bool* created) {
   std::string message;
   int rc = exec(db, kConnectionPragmas, &message);
-  if (rc != SQLITE_OK) return problem(rc, message);
+  if (rc != SQLITE_OK) return fail(rc, message);
   bool exists = false;
-  if (Problem p = check_schema(db, &exists); !p.ok()) return p;
-  std::string mode;
-  rc = exec(db, "PRAGMA journal_mode = WAL", &message, &mode);
-  if (rc != SQLITE_OK) return problem(rc, message);
-  if (mode != "wal") return {Verdict::kFailed, "journal_mode is '" + mode + "', not wal"};
+  if (Attempt p = check_schema(db, &exists); !p.ok()) return p;
+  if (Attempt p = use_wal(db); !p.ok()) return p;
   // FULL: 200 to Alertmanager means the alert survives a power cut too.
   // Notifications are few, so the fsync per commit costs nothing that counts.
   rc = exec(db, "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 1048576", &message);
-  if (rc != SQLITE_OK) return problem(rc, message);
+  if (rc != SQLITE_OK) return fail(rc, message);
   if (exists) {
-    if (Problem p = quick_check(db); !p.ok()) return p;
+    if (Attempt p = quick_check(db); !p.ok()) return p;
   } else {
     std::string sql = std::string("BEGIN IMMEDIATE;") + kCreateSchema + "COMMIT;";
     rc = exec(db, sql.c_str(), &message);
     if (rc != SQLITE_OK) {
       std::string ignored;
       exec(db, "ROLLBACK", &ignored);
-      return problem(rc, message);
+      return fail(rc, message);
     }
     *created = true;
   }
   rc = exec(db, kCreateIndexes, &message);
   // On a file of ours every column they name exists.
   if (rc != SQLITE_OK && exists && !is_corruption(rc)) {
-    return {Verdict::kCorrupt, "not an alert store: " + message};
+    return {Outcome::kCorrupt, "not an alert store: " + message};
   }
-  if (rc != SQLITE_OK) return problem(rc, message);
+  if (rc != SQLITE_OK) return fail(rc, message);
   return {};
 }
 
-bool file_exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
-// Renames the file (and its WAL, which may hold the last commits) to
-// `<path>.corrupt-<unix seconds>[-n]`: kept for inspection, never deleted.
-std::string move_aside(const std::string& path, std::string* moved_to) {
-  std::string base = path + ".corrupt-" + std::to_string(now_unix_ms() / 1000);
-  std::string target = base;
-  for (int n = 2; file_exists(target); ++n)
-    target = base + "-" + std::to_string(n);
-  if (std::rename(path.c_str(), target.c_str()) != 0) {
-    return "cannot move " + path + " aside: " + std::strerror(errno);
+// Every statement, prepared at open: a column missing from an otherwise
+// valid file is found here, and then it is not our schema.
+Attempt prepare_statements(sqlite3* db, AlertStore::Statements* statements) {
+  for (int i = 0; i < kSqlCount; ++i) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v3(db, kSql[i], -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    statements->cache[i].reset(stmt);
+    if (rc != SQLITE_OK) return {Outcome::kCorrupt, sql_error(db, "not an alert store")};
   }
-  for (const char* suffix : {"-wal", "-shm"}) {
-    std::string from = path + suffix;
-    if (file_exists(from)) std::rename(from.c_str(), (target + suffix).c_str());
-  }
-  *moved_to = target;
-  return "";
+  return {};
 }
 
 }  // namespace
@@ -315,49 +239,27 @@ const char* change_name(AlertChange change) {
 std::unique_ptr<AlertStore> AlertStore::open(const std::string& path, AlertStoreOpenReport* report,
                                              std::string* error) {
   *report = AlertStoreOpenReport{};
-  for (int round = 0; round < 2; ++round) {
-    sqlite3* db = nullptr;
-    // One connection, used by one thread at a time.
-    int rc =
-        sqlite3_open_v2(path.c_str(), &db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-    std::unique_ptr<AlertStore> store(new AlertStore());
-    store->db_ = db;  // closed by ~AlertStore whatever happens next
-    store->path_ = path;
-    store->statements_ = std::make_unique<Statements>();
-    Problem p;
-    if (rc != SQLITE_OK) {
-      p = problem(rc, db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    } else if (sqlite3_db_readonly(db, "main") == 1) {
-      p = {Verdict::kFailed, "the file is not writable"};
-    } else {
-      sqlite3_busy_timeout(db, 1000);
-      p = prepare_file(db, &report->created);
-    }
-    for (int i = 0; p.ok() && i < kSqlCount; ++i) {
-      sqlite3_stmt* stmt = nullptr;
-      rc = sqlite3_prepare_v3(db, kSql[i], -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-      store->statements_->cache[i].reset(stmt);
-      // A column missing from an otherwise valid file: not our schema.
-      if (rc != SQLITE_OK) p = {Verdict::kCorrupt, sql_error(db, "not an alert store")};
-    }
-    if (p.ok()) {
-      if (std::string e = store->recount(); !e.empty()) p = {Verdict::kCorrupt, e};
-    }
-    if (p.ok()) return store;
-    store.reset();
-    if (p.verdict != Verdict::kCorrupt || round > 0) {
-      *error = "alert store " + path + ": " + p.message;
-      return nullptr;
-    }
-    report->corrupt_reason = p.message;
-    if (std::string e = move_aside(path, &report->moved_to); !e.empty()) {
-      *error = e + " (" + p.message + ")";
-      return nullptr;
-    }
-  }
-  *error = "alert store " + path + ": cannot open";
-  return nullptr;
+  std::unique_ptr<AlertStore> opened;
+  *error = open_or_repair(path, "alert store", true, &report->corrupt_reason, &report->moved_to,
+                          [&]() -> Attempt {
+                            sqlite3* db = nullptr;
+                            Attempt p = open_file(path, false, 1000, &db);
+                            std::unique_ptr<AlertStore> store(new AlertStore());
+                            store->db_ = db;  // closed by ~AlertStore whatever happens next
+                            store->path_ = path;
+                            store->statements_ = std::make_unique<Statements>();
+                            if (p.ok()) p = prepare_file(db, &report->created);
+                            if (p.ok()) p = prepare_statements(db, store->statements_.get());
+                            if (p.ok()) {
+                              if (std::string e = store->recount(); !e.empty()) {
+                                p = {Outcome::kCorrupt, e};
+                              }
+                            }
+                            if (!p.ok()) return p;
+                            opened = std::move(store);
+                            return {};
+                          });
+  return opened;
 }
 
 AlertStore::~AlertStore() {

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "store/sqlite_file.hpp"
+
 namespace edgemon::store::history_sql {
 
 inline constexpr int kSchemaVersion = 1;
@@ -103,8 +105,7 @@ class Transaction {
   bool open_ = false;
 };
 
-// Runs one or more statements; `first` gets the first column of the first
-// row, if any. Returns the SQLite result code, the message in *message.
-int exec(sqlite3* db, const char* sql, std::string* message, std::string* first = nullptr);
+// Shared with the other stores; named here so history_sql:: callers keep it.
+using store::exec;
 
 }  // namespace edgemon::store::history_sql

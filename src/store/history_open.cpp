@@ -4,16 +4,12 @@
 // new one begun rather than refusing to run.
 #include <sys/stat.h>
 
-#include <cerrno>
-#include <charconv>
-#include <cstdio>
-#include <cstring>
 #include <set>
 #include <utility>
 
-#include "core/clock.hpp"
 #include "store/history_db.hpp"
 #include "store/history_internal.hpp"
+#include "store/sqlite_file.hpp"
 
 namespace edgemon::store {
 
@@ -69,22 +65,6 @@ constexpr const char* kTables[] = {"meta", "series", "raw", "minute", "hour", "d
 // retention pass grew it beyond.
 constexpr const char* kJournalSizeLimit = "PRAGMA journal_size_limit = 4194304";
 
-enum class Outcome { kOk, kCorrupt, kFailed };
-
-struct Attempt {
-  Outcome outcome = Outcome::kOk;
-  std::string message;
-};
-
-bool is_corruption(int rc) {
-  rc &= 0xff;
-  return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
-}
-
-Attempt fail(int rc, std::string message) {
-  return {is_corruption(rc) ? Outcome::kCorrupt : Outcome::kFailed, std::move(message)};
-}
-
 struct Connection {
   sqlite3* db = nullptr;
   ~Connection() { sqlite3_close_v2(db); }
@@ -110,33 +90,7 @@ Attempt check_schema(sqlite3* db, bool* exists) {
       return {Outcome::kCorrupt, std::string("not a history schema: no table ") + table};
     }
   }
-  std::string text;
-  rc = exec(db, "SELECT value FROM meta WHERE key = 'schema_version'", &message, &text);
-  if (rc != SQLITE_OK) return fail(rc, message);
-  int version = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
-  if (ec != std::errc() || end != text.data() + text.size() || version < 1) {
-    return {Outcome::kCorrupt, "not a history schema: schema_version '" + text + "'"};
-  }
-  if (version > kSchemaVersion) {
-    // A newer edgemon's file: history is not worth losing a downgrade's
-    // data over, but neither is it worth destroying; refuse and leave it.
-    return {Outcome::kFailed, "schema version " + text + " is newer than this edgemon's (" +
-                                  std::to_string(kSchemaVersion) + "); not touching it"};
-  }
-  return {};
-}
-
-Attempt quick_check(sqlite3* db) {
-  std::string message;
-  std::string result;
-  int rc = exec(db, "PRAGMA quick_check(1)", &message, &result);
-  if (rc != SQLITE_OK) return fail(rc, message);
-  if (result == "ok") return {};
-  for (char& c : result) {
-    if (c == '\n') c = ' ';
-  }
-  return {Outcome::kCorrupt, "quick_check: " + result};
+  return check_schema_version(db, kSchemaVersion, "not a history schema");
 }
 
 Attempt setup_writer(sqlite3* db, bool exists, bool* created) {
@@ -147,9 +101,8 @@ Attempt setup_writer(sqlite3* db, bool exists, bool* created) {
     int rc = exec(db, "PRAGMA auto_vacuum = INCREMENTAL", &message);
     if (rc != SQLITE_OK) return fail(rc, message);
   }
-  int rc = exec(db, "PRAGMA journal_mode = WAL", &message, &mode);
-  if (rc != SQLITE_OK) return fail(rc, message);
-  if (mode != "wal") return {Outcome::kFailed, "journal_mode is '" + mode + "', not wal"};
+  if (Attempt a = use_wal(db); !a.ok()) return a;
+  int rc = SQLITE_OK;
   // A crash of the daemon loses nothing committed; a power cut may lose the
   // last commits, which is acceptable for a history (the outputs' spool is
   // what must be durable).
@@ -168,23 +121,14 @@ Attempt setup_writer(sqlite3* db, bool exists, bool* created) {
 }
 
 Attempt attempt_open(const HistoryOptions& options, Connection* conn, bool* created) {
-  int flags = options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  // One connection, used by one thread at a time.
-  flags |= SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(options.path.c_str(), &conn->db, flags, nullptr);
-  if (rc != SQLITE_OK) {
-    return fail(rc, conn->db != nullptr ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc));
-  }
-  if (!options.read_only && sqlite3_db_readonly(conn->db, "main") == 1) {
-    return {Outcome::kFailed, "the file is not writable"};
-  }
-  sqlite3_busy_timeout(conn->db, options.busy_timeout_ms);
+  Attempt opened = open_file(options.path, options.read_only, options.busy_timeout_ms, &conn->db);
+  if (!opened.ok()) return opened;
   // Memory stays flat however large the file grows: the cache is bounded
   // and nothing is memory-mapped.
   std::string pragmas = "PRAGMA cache_size = -" + std::to_string(options.cache_kib) +
                         "; PRAGMA mmap_size = 0; PRAGMA temp_store = MEMORY;";
   std::string message;
-  rc = exec(conn->db, pragmas.c_str(), &message);
+  int rc = exec(conn->db, pragmas.c_str(), &message);
   if (rc != SQLITE_OK) return fail(rc, message);
   bool exists = false;
   if (Attempt a = check_schema(conn->db, &exists); a.outcome != Outcome::kOk) return a;
@@ -195,31 +139,9 @@ Attempt attempt_open(const HistoryOptions& options, Connection* conn, bool* crea
   return setup_writer(conn->db, exists, created);
 }
 
-bool file_exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
 int64_t stat_size(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
-}
-
-// Renames the file and its WAL files to `<path>.corrupt-<unix seconds>`.
-std::string move_aside(const std::string& path, std::string* moved_to) {
-  std::string base = path + ".corrupt-" + std::to_string(unix_now_ms() / 1000);
-  std::string target = base;
-  for (int n = 2; file_exists(target); ++n)
-    target = base + "-" + std::to_string(n);
-  if (std::rename(path.c_str(), target.c_str()) != 0) {
-    return "cannot move corrupt history " + path + " aside: " + std::strerror(errno);
-  }
-  for (const char* suffix : {"-wal", "-shm"}) {
-    std::string from = path + suffix;
-    if (file_exists(from)) std::rename(from.c_str(), (target + suffix).c_str());
-  }
-  *moved_to = target;
-  return "";
 }
 
 }  // namespace
@@ -231,19 +153,6 @@ std::string sql_error(sqlite3* db, std::string_view what) {
   out += ": ";
   out += sqlite3_errmsg(db);
   return out;
-}
-
-int exec(sqlite3* db, const char* sql, std::string* message, std::string* first) {
-  auto on_row = [](void* arg, int columns, char** values, char**) {
-    auto* out = static_cast<std::string*>(arg);
-    if (out != nullptr && out->empty() && columns > 0 && values[0] != nullptr) *out = values[0];
-    return 0;
-  };
-  char* error = nullptr;
-  int rc = sqlite3_exec(db, sql, on_row, first, &error);
-  if (rc != SQLITE_OK) *message = error != nullptr ? error : sqlite3_errstr(rc);
-  sqlite3_free(error);
-  return rc;
 }
 
 sqlite3_stmt* StatementCache::get(const char* sql, std::string* error) {
@@ -291,35 +200,25 @@ std::unique_ptr<HistoryDb> HistoryDb::open(const HistoryOptions& options, Histor
     *error = "no history at " + options.path;
     return nullptr;
   }
-  for (int round = 0; round < 2; ++round) {
-    Connection conn;
-    bool created = false;
-    Attempt a = attempt_open(options, &conn, &created);
-    if (a.outcome == Outcome::kOk) {
-      std::unique_ptr<HistoryDb> db(new HistoryDb());
-      db->path_ = options.path;
-      db->db_ = conn.release();
-      db->statements_ = std::make_unique<StatementCache>(db->db_);
-      std::string e = options.read_only ? "" : db->load_series();
-      if (e.empty()) {
-        report->created = created;
-        return db;
-      }
-      a = {Outcome::kCorrupt, "not a history schema: " + e};
-    }
-    sqlite3_close_v2(conn.release());
-    if (a.outcome != Outcome::kCorrupt || options.read_only || round > 0) {
-      *error = "history " + options.path + ": " + a.message;
-      return nullptr;
-    }
-    report->corrupt_reason = a.message;
-    if (std::string e = move_aside(options.path, &report->moved_to); !e.empty()) {
-      *error = e + " (" + a.message + ")";
-      return nullptr;
-    }
-  }
-  *error = "history " + options.path + ": cannot open";
-  return nullptr;
+  std::unique_ptr<HistoryDb> db;
+  *error = open_or_repair(options.path, "history", !options.read_only, &report->corrupt_reason,
+                          &report->moved_to, [&]() -> Attempt {
+                            Connection conn;
+                            bool created = false;
+                            Attempt a = attempt_open(options, &conn, &created);
+                            if (!a.ok()) return a;
+                            std::unique_ptr<HistoryDb> opened(new HistoryDb());
+                            opened->path_ = options.path;
+                            opened->db_ = conn.release();
+                            opened->statements_ = std::make_unique<StatementCache>(opened->db_);
+                            std::string e = options.read_only ? "" : opened->load_series();
+                            if (!e.empty())
+                              return {Outcome::kCorrupt, "not a history schema: " + e};
+                            report->created = created;
+                            db = std::move(opened);
+                            return {};
+                          });
+  return db;
 }
 
 HistoryDb::~HistoryDb() {

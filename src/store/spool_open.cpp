@@ -1,16 +1,11 @@
 // Opening the spool: pragmas, schema, and what to do with a file that is not
 // a usable spool. The daemon must always start, so a corrupt file is moved
 // aside (kept for inspection, never deleted) and a new one begun.
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <charconv>
-#include <cstdio>
-#include <cstring>
 #include <set>
 #include <utility>
 
 #include "store/spool_internal.hpp"
+#include "store/sqlite_file.hpp"
 
 namespace edgemon::store {
 namespace {
@@ -69,44 +64,11 @@ constexpr const char* kConnectionPragmas =
 // large transaction has grown it.
 constexpr const char* kJournalSizeLimit = "PRAGMA journal_size_limit = 4194304";
 
-enum class Outcome { kOk, kCorrupt, kFailed };
-
-struct Attempt {
-  Outcome outcome = Outcome::kOk;
-  std::string message;
-};
-
-bool is_corruption(int rc) {
-  rc &= 0xff;
-  return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
-}
-
 struct Connection {
   sqlite3* db = nullptr;
   ~Connection() { sqlite3_close_v2(db); }
   sqlite3* release() { return std::exchange(db, nullptr); }
 };
-
-// Runs `sql` (one or more statements); `first` gets the first column of the
-// first row, if any. Returns the SQLite result code.
-int exec(sqlite3* db, const char* sql, std::string* message, std::string* first = nullptr) {
-  auto on_row = [](void* arg, int columns, char** values, char**) {
-    auto* out = static_cast<std::string*>(arg);
-    if (out != nullptr && out->empty() && columns > 0 && values[0] != nullptr) *out = values[0];
-    return 0;
-  };
-  char* error = nullptr;
-  int rc = sqlite3_exec(db, sql, on_row, first, &error);
-  if (rc != SQLITE_OK) {
-    *message = error != nullptr ? error : sqlite3_errstr(rc);
-  }
-  sqlite3_free(error);
-  return rc;
-}
-
-Attempt fail(int rc, std::string message) {
-  return {is_corruption(rc) ? Outcome::kCorrupt : Outcome::kFailed, std::move(message)};
-}
 
 // Which of our tables exist; any at all in the file.
 Attempt read_tables(sqlite3* db, std::set<std::string>* ours, bool* any) {
@@ -140,37 +102,7 @@ Attempt check_schema(sqlite3* db, bool* exists) {
       return {Outcome::kCorrupt, std::string("not a spool schema: no table ") + table};
     }
   }
-  std::string message;
-  std::string text;
-  int rc = exec(db, "SELECT value FROM meta WHERE key = 'schema_version'", &message, &text);
-  if (rc != SQLITE_OK) return fail(rc, message);
-  int version = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
-  if (ec != std::errc() || end != text.data() + text.size() || version < 1) {
-    return {Outcome::kCorrupt, "not a spool schema: schema_version '" + text + "'"};
-  }
-  if (version > kSchemaVersion) {
-    // Written by a newer edgemon: moving it aside would lose its data on a
-    // downgrade, so refuse and leave the file as it is.
-    return {Outcome::kFailed, "schema version " + text + " is newer than this edgemon's (" +
-                                  std::to_string(kSchemaVersion) + "); not touching it"};
-  }
-  return {};
-}
-
-Attempt integrity(sqlite3* db) {
-  std::string message;
-  std::string result;
-  int rc = exec(db, "PRAGMA quick_check(1)", &message, &result);
-  if (rc != SQLITE_OK) return fail(rc, message);
-  if (result == "ok") return {};
-  // "*** in database main ***\nPage 5: ..." on one line, without the banner.
-  constexpr std::string_view kBanner = "*** in database main ***\n";
-  if (result.starts_with(kBanner)) result.erase(0, kBanner.size());
-  for (char& c : result) {
-    if (c == '\n') c = ' ';
-  }
-  return {Outcome::kCorrupt, "quick_check: " + result};
+  return check_schema_version(db, kSchemaVersion, "not a spool schema");
 }
 
 Attempt setup_writer(sqlite3* db, const SpoolOptions& options, bool exists, bool* created) {
@@ -181,15 +113,13 @@ Attempt setup_writer(sqlite3* db, const SpoolOptions& options, bool exists, bool
     int rc = exec(db, "PRAGMA auto_vacuum = INCREMENTAL", &message);
     if (rc != SQLITE_OK) return fail(rc, message);
   }
-  int rc = exec(db, "PRAGMA journal_mode = WAL", &message, &mode);
-  if (rc != SQLITE_OK) return fail(rc, message);
-  if (mode != "wal") return {Outcome::kFailed, "journal_mode is '" + mode + "', not wal"};
-  rc = exec(db, options.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-            &message);
+  if (Attempt a = use_wal(db); !a.ok()) return a;
+  int rc = exec(db, options.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                &message);
   if (rc == SQLITE_OK) rc = exec(db, kJournalSizeLimit, &message);
   if (rc != SQLITE_OK) return fail(rc, message);
   if (exists && options.repair) {
-    if (Attempt a = integrity(db); a.outcome != Outcome::kOk) return a;
+    if (Attempt a = quick_check(db); a.outcome != Outcome::kOk) return a;
   }
   if (!exists) {
     std::string sql = std::string("BEGIN IMMEDIATE;") + kCreateSchema + "COMMIT;";
@@ -206,20 +136,10 @@ Attempt setup_writer(sqlite3* db, const SpoolOptions& options, bool exists, bool
 }
 
 Attempt attempt_open(const SpoolOptions& options, Connection* conn, bool* created) {
-  int flags = options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  // One connection used by one thread at a time: SQLite's own mutexes would
-  // only cost time.
-  flags |= SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(options.path.c_str(), &conn->db, flags, nullptr);
-  if (rc != SQLITE_OK) {
-    return fail(rc, conn->db != nullptr ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc));
-  }
-  if (!options.read_only && sqlite3_db_readonly(conn->db, "main") == 1) {
-    return {Outcome::kFailed, "the file is not writable"};
-  }
-  sqlite3_busy_timeout(conn->db, options.busy_timeout_ms);
+  Attempt opened = open_file(options.path, options.read_only, options.busy_timeout_ms, &conn->db);
+  if (!opened.ok()) return opened;
   std::string message;
-  rc = exec(conn->db, kConnectionPragmas, &message);
+  int rc = exec(conn->db, kConnectionPragmas, &message);
   if (rc != SQLITE_OK) return fail(rc, message);
   bool exists = false;
   if (Attempt a = check_schema(conn->db, &exists); a.outcome != Outcome::kOk) return a;
@@ -228,32 +148,6 @@ Attempt attempt_open(const SpoolOptions& options, Connection* conn, bool* create
     return {};
   }
   return setup_writer(conn->db, options, exists, created);
-}
-
-bool file_exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
-// Renames the database and its WAL files to `<path>.corrupt-<unix seconds>`
-// (with a counter if that is taken). Returns "" or the error.
-std::string move_aside(const std::string& path, std::string* moved_to) {
-  std::string base = path + ".corrupt-" + std::to_string(now_unix_ms() / 1000);
-  std::string target = base;
-  for (int n = 2; file_exists(target); ++n) {
-    target = base + "-" + std::to_string(n);
-  }
-  if (std::rename(path.c_str(), target.c_str()) != 0) {
-    return "cannot move corrupt spool " + path + " aside: " + std::strerror(errno);
-  }
-  // The WAL may hold the only copy of recent commits: keep it next to its
-  // database, under the name SQLite looks for, so the copy opens as it was.
-  for (const char* suffix : {"-wal", "-shm"}) {
-    std::string from = path + suffix;
-    if (file_exists(from)) std::rename(from.c_str(), (target + suffix).c_str());
-  }
-  *moved_to = target;
-  return "";
 }
 
 }  // namespace
@@ -267,39 +161,26 @@ std::unique_ptr<Spool> Spool::open(const SpoolOptions& options, OpenReport* repo
     *error = "no spool at " + options.path;
     return nullptr;
   }
-  for (int round = 0; round < 2; ++round) {
-    Connection conn;
-    bool created = false;
-    Attempt a = attempt_open(options, &conn, &created);
-    auto statements = std::make_unique<Statements>();
-    if (a.outcome == Outcome::kOk) {
-      if (std::string e = statements->prepare_all(conn.db); !e.empty()) {
-        a = {Outcome::kCorrupt, "not a spool schema: " + e};
-      }
-    }
-    if (a.outcome == Outcome::kOk) {
-      std::unique_ptr<Spool> spool(new Spool());
-      spool->path_ = options.path;
-      spool->db_ = conn.release();
-      spool->statements_ = std::move(statements);
-      report->created = created;
-      return spool;
-    }
-    statements.reset();
-    sqlite3_close_v2(conn.release());
-    bool repairable = a.outcome == Outcome::kCorrupt && !options.read_only && options.repair;
-    if (!repairable || round > 0) {
-      *error = "spool " + options.path + ": " + a.message;
-      return nullptr;
-    }
-    report->corrupt_reason = a.message;
-    if (std::string e = move_aside(options.path, &report->moved_to); !e.empty()) {
-      *error = e + " (" + a.message + ")";
-      return nullptr;
-    }
-  }
-  *error = "spool " + options.path + ": cannot open";
-  return nullptr;
+  std::unique_ptr<Spool> spool;
+  bool repair = options.repair && !options.read_only;
+  *error = open_or_repair(options.path, "spool", repair, &report->corrupt_reason, &report->moved_to,
+                          [&]() -> Attempt {
+                            Connection conn;
+                            bool created = false;
+                            Attempt a = attempt_open(options, &conn, &created);
+                            if (!a.ok()) return a;
+                            auto statements = std::make_unique<Statements>();
+                            if (std::string e = statements->prepare_all(conn.db); !e.empty()) {
+                              return {Outcome::kCorrupt, "not a spool schema: " + e};
+                            }
+                            spool.reset(new Spool());
+                            spool->path_ = options.path;
+                            spool->db_ = conn.release();
+                            spool->statements_ = std::move(statements);
+                            report->created = created;
+                            return {};
+                          });
+  return spool;
 }
 
 Spool::~Spool() {
