@@ -125,11 +125,11 @@ bool IngestEndpoints::admit(const http::Request& request, ingest::Endpoint endpo
   return true;
 }
 
-void IngestEndpoints::submit(ingest::Endpoint endpoint, std::vector<metrics::Point>&& points,
-                             size_t bytes, http::Responder responder,
+void IngestEndpoints::submit(ingest::Endpoint endpoint, IngestBatch&& batch, size_t bytes,
+                             http::Responder responder,
                              std::function<http::Response()> on_durable) {
-  size_t count = points.size();
-  sink_.accept(std::move(points),
+  size_t count = batch.points.size();
+  sink_.accept(std::move(batch),
                [this, endpoint, bytes, count, responder,
                 on_durable = std::move(on_durable)](const std::string& error) mutable {
                  release(bytes);
@@ -150,26 +150,56 @@ void IngestEndpoints::release(size_t bytes) {
   stats_.set_pending_bytes(pending_bytes_);
 }
 
-// Bodies are parsed on libuv's thread pool: at a few hundred thousand
-// points per request-second that is most of the hub's work (and a 32 MiB
-// JSON body takes a second), and the loop stays free to read other requests and run the spool's
-// commits meanwhile. Only loop-side objects (the Responder) are touched in done().
+// Bodies are parsed, and their points prepared by the sink, on libuv's
+// thread pool: at a few hundred thousand points a second that is most of
+// the hub's work (and a 32 MiB JSON body takes a second), and the loop
+// stays free to read other requests and run the spool's commits meanwhile.
+// Only loop-side objects (the Responder) are touched in done().
 struct IngestEndpoints::ParseJob {
   uv_work_t req{};
   IngestEndpoints* self = nullptr;
   std::weak_ptr<bool> alive;
   ingest::Endpoint endpoint = ingest::Endpoint::kWrite;
   std::string body;
+  size_t bytes = 0;  // of the body, reserved against max_pending_bytes
   int64_t ns_per_unit = 1;
   int64_t now_ns = 0;
   config::IngestLimits limits;
   std::string device;
+  IngestSink::Prepare prepare;
   http::Responder responder;
   ingest::LineProtocolResult result;
   ingest::AgentPayloadResult payloads;  // for POST /metrics
+  std::string device_error;             // why scope_to_device() removed points
+  IngestBatch batch;                    // the points accepted, prepared
 
   bool json() const { return endpoint == ingest::Endpoint::kJson; }
+  // On the thread pool.
+  void run();
 };
+
+void IngestEndpoints::ParseJob::run() {
+  std::vector<metrics::Point>* points = nullptr;
+  if (json()) {
+    payloads = ingest::parse_agent_payloads(body, now_ns, limits);
+    if (payloads.too_many_points || !payloads.problems.empty()) return;
+    device_error = scope_to_device(device, &payloads.points);
+    if (!device_error.empty()) {
+      payloads.problems.push_back({"device_id", device_error});
+      return;
+    }
+    points = &payloads.points;
+  } else {
+    result = ingest::parse_line_protocol(body, ns_per_unit, now_ns, limits);
+    if (result.too_many_points) return;
+    device_error = scope_to_device(device, &result.points);
+    points = &result.points;
+  }
+  std::string().swap(body);  // freed here rather than on the loop
+  if (points->empty()) return;
+  batch.points = std::move(*points);
+  prepare(batch);
+}
 
 void IngestEndpoints::write(const http::Request& request, http::Response& response,
                             ingest::Endpoint endpoint) {
@@ -204,19 +234,13 @@ void IngestEndpoints::queue_parse(std::unique_ptr<ParseJob> job, ingest::Endpoin
   job->now_ns = now_ns();
   job->limits = config_.limits;
   job->device = request_device_;
+  job->prepare = sink_.preparer();
   job->responder = response.defer();
   job->req.data = job.get();
-  reserve(job->body.size());
+  job->bytes = job->body.size();
+  reserve(job->bytes);
   int rc = uv_queue_work(
-      loop_, &job->req,
-      [](uv_work_t* req) {
-        auto* j = static_cast<ParseJob*>(req->data);
-        if (j->json()) {
-          j->payloads = ingest::parse_agent_payloads(j->body, j->now_ns, j->limits);
-        } else {
-          j->result = ingest::parse_line_protocol(j->body, j->ns_per_unit, j->now_ns, j->limits);
-        }
-      },
+      loop_, &job->req, [](uv_work_t* req) { static_cast<ParseJob*>(req->data)->run(); },
       [](uv_work_t* req, int) {
         std::unique_ptr<ParseJob> j(static_cast<ParseJob*>(req->data));
         if (j->alive.expired()) return;
@@ -227,7 +251,7 @@ void IngestEndpoints::queue_parse(std::unique_ptr<ParseJob> job, ingest::Endpoin
         }
       });
   if (rc != 0) {
-    release(job->body.size());
+    release(job->bytes);
     http::Response r = unavailable(std::string("cannot queue the parse: ") + uv_strerror(rc));
     stats_.request(endpoint, r.status);
     job->responder.send(std::move(r));
@@ -237,7 +261,7 @@ void IngestEndpoints::queue_parse(std::unique_ptr<ParseJob> job, ingest::Endpoin
 }
 
 void IngestEndpoints::parsed(ParseJob& job) {
-  size_t bytes = job.body.size();
+  size_t bytes = job.bytes;
   ingest::LineProtocolResult& parsed = job.result;
   auto refuse = [&](http::Response&& r) {
     release(bytes);
@@ -249,7 +273,7 @@ void IngestEndpoints::parsed(ParseJob& job) {
                                      " points in one request (ingest.limits.max_points)"));
     return;
   }
-  std::string device_error = scope_to_device(job.device, &parsed.points);
+  const std::string& device_error = job.device_error;
   size_t rejected = parsed.lines_rejected + (device_error.empty() ? 0 : 1);
   stats_.rejected(job.endpoint, rejected);
   std::string first_error;
@@ -264,11 +288,11 @@ void IngestEndpoints::parsed(ParseJob& job) {
     return http::json_error(
         400, "partial write: " + first_error + " dropped=" + std::to_string(rejected));
   };
-  if (parsed.points.empty()) {
+  if (job.batch.points.empty()) {
     refuse(rejected > 0 ? partial() : http::json_error(400, "no points in the request body"));
     return;
   }
-  submit(job.endpoint, std::move(parsed.points), bytes, job.responder, [rejected, partial] {
+  submit(job.endpoint, std::move(job.batch), bytes, job.responder, [rejected, partial] {
     if (rejected > 0) return partial();
     http::Response r;
     r.status = 204;
@@ -313,7 +337,7 @@ void IngestEndpoints::json(const http::Request& request, http::Response& respons
 
 void IngestEndpoints::parsed_payloads(ParseJob& job) {
   constexpr ingest::Endpoint kEndpoint = ingest::Endpoint::kJson;
-  size_t bytes = job.body.size();
+  size_t bytes = job.bytes;
   ingest::AgentPayloadResult& parsed = job.payloads;
   auto refuse = [&](http::Response&& r) {
     release(bytes);
@@ -325,17 +349,13 @@ void IngestEndpoints::parsed_payloads(ParseJob& job) {
                                      " payloads in one request (ingest.limits.max_points)"));
     return;
   }
-  if (parsed.problems.empty()) {
-    std::string device_error = scope_to_device(job.device, &parsed.points);
-    if (!device_error.empty()) parsed.problems.push_back({"device_id", device_error});
-  }
   if (!parsed.problems.empty()) {
     stats_.rejected(kEndpoint, std::max<size_t>(parsed.points.size(), 1));
     refuse(problems_response(parsed.problems));
     return;
   }
-  size_t count = parsed.points.size();
-  submit(kEndpoint, std::move(parsed.points), bytes, job.responder, [count] {
+  size_t count = job.batch.points.size();
+  submit(kEndpoint, std::move(job.batch), bytes, job.responder, [count] {
     http::Response r;
     r.status = 202;
     r.set_body("{\"status\":\"accepted\",\"points\":" + std::to_string(count) + "}\n");

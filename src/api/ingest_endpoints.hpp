@@ -20,16 +20,32 @@
 #include "ingest/ingest_stats.hpp"
 #include "metrics/metric_sink.hpp"
 #include "metrics/point.hpp"
+#include "out/pipeline.hpp"
+#include "store/history.hpp"
 
 namespace edgemon::api {
+
+// The accepted points of one request, and what the sink made of them on
+// the thread pool: at a few hundred thousand points a second, encoding
+// them for every output and laying them out for the history is most of a
+// hub's work, and none of it needs the loop.
+struct IngestBatch {
+  std::vector<metrics::Point> points;
+  out::Pipeline::Encoded outputs;
+  store::HistoryIntake history;
+};
 
 class IngestSink {
  public:
   using Durable = std::function<void(const std::string& error)>;
+  // Runs on a thread-pool thread: may use only what it holds.
+  using Prepare = std::function<void(IngestBatch& batch)>;
   virtual ~IngestSink() = default;
-  // Takes the accepted points; `durable` runs on the loop with "" once they
-  // are safe, or with why not (the client is told to retry).
-  virtual void accept(std::vector<metrics::Point>&& points, Durable durable) = 0;
+  // Made on the loop when a request is admitted, from the sink's settings then.
+  virtual Prepare preparer() = 0;
+  // Takes a prepared batch; `durable` runs on the loop with "" once its
+  // points are safe, or with why not (the client is told to retry).
+  virtual void accept(IngestBatch&& batch, Durable durable) = 0;
 };
 
 class IngestEndpoints {
@@ -63,7 +79,7 @@ class IngestEndpoints {
   void parsed(ParseJob& job);
   void parsed_payloads(ParseJob& job);
   // Hands points to the sink; answers with on_durable() once they are safe.
-  void submit(ingest::Endpoint endpoint, std::vector<metrics::Point>&& points, size_t bytes,
+  void submit(ingest::Endpoint endpoint, IngestBatch&& batch, size_t bytes,
               http::Responder responder, std::function<http::Response()> on_durable);
   // Bytes of accepted requests not yet durable (ingest.limits.max_pending_bytes).
   void reserve(size_t bytes);
@@ -71,7 +87,8 @@ class IngestEndpoints {
   void answer(ingest::Endpoint endpoint, http::Response* response, http::Response&& answer);
   // With a device token: points without device_id get the token's, points
   // of another device are removed; returns why the first one was.
-  std::string scope_to_device(const std::string& device_id, std::vector<metrics::Point>* points);
+  static std::string scope_to_device(const std::string& device_id,
+                                     std::vector<metrics::Point>* points);
   static http::Response problems_response(const std::vector<ingest::FieldProblem>& problems);
 
   uv_loop_t* loop_;

@@ -130,10 +130,17 @@ class Daemon final : private api::IngestSink {
 
  private:
   // IngestSink: points pushed to this hub.
-  void accept(std::vector<metrics::Point>&& points, Durable durable) override {
-    pushed_series_.update(points, uv_now(loop_));
-    history_.add(points);
-    pipeline_.ingest(points, std::move(durable));
+  Prepare preparer() override {
+    return [encoding = pipeline_.ingest_encoding(),
+            values = history_.keeps_values()](api::IngestBatch& batch) {
+      batch.outputs = {encoding, encoding->encode(batch.points)};
+      batch.history = store::History::prepare(batch.points, values);
+    };
+  }
+  void accept(api::IngestBatch&& batch, Durable durable) override {
+    pushed_series_.update(batch.points, uv_now(loop_));
+    history_.add(std::move(batch.history));
+    pipeline_.ingest(batch.points, std::move(batch.outputs), std::move(durable));
   }
 
   void configure_hub(const config::Config& config) {
@@ -319,7 +326,8 @@ int run_daemon(const ConfigSource& source) {
   // serves them from the heap, which keeps its high-water mark: RSS would
   // grow with the size of a backlog's requests and stay there. A fixed
   // threshold hands every large block back to the kernel when it is freed.
-  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
 
   uv_loop_t loop;
   uv_loop_init(&loop);

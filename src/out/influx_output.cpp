@@ -66,10 +66,7 @@ InfluxOutput::InfluxOutput(uv_loop_t* loop, http::HttpClient& client, store::Spo
       spool_(spool),
       config_(config),
       on_stats_(std::move(on_stats)),
-      precision_(metrics::parse_precision(config.precision).value_or(metrics::Precision::kMs)),
-      // A hub parses `u` integers like InfluxDB 2 does.
-      encoder_(
-          metrics::LineProtocolOptions{precision_, config.version == 2 || config.kind == "hub"}),
+      encoding_(config),
       send_seconds_(metrics::latency_buckets()),
       backoff_(config.retry_initial, config.retry_max),
       wake_(loop),
@@ -82,23 +79,6 @@ InfluxOutput::~InfluxOutput() {
   abandon();
 }
 
-bool InfluxOutput::encode(const metrics::Point& point) {
-  if (config_.format == "json") {
-    // The agent payload is a system_metrics point; nothing else has one.
-    if (point.measurement != "system_metrics") {
-      ++stats_.dropped.unrepresentable;
-      return false;
-    }
-    pending_ += ingest::encode_agent_payload(point);
-    pending_ += '\n';
-    return true;
-  }
-  uint64_t dropped_before = encoder_.counters().dropped_points;
-  bool written = encoder_.append(pending_, point);
-  stats_.dropped.unrepresentable += encoder_.counters().dropped_points - dropped_before;
-  return written;
-}
-
 void InfluxOutput::add(std::span<const metrics::Point> host,
                        std::span<const metrics::Point> system_metrics) {
   std::span<const metrics::Point> none;
@@ -108,9 +88,34 @@ void InfluxOutput::add(std::span<const metrics::Point> host,
 
 void InfluxOutput::add_received(std::span<const metrics::Point> points) {
   for (const auto& p : points) {
-    if (!encode(p)) continue;
+    if (!encoding_.append(pending_, p)) {
+      ++stats_.dropped.unrepresentable;
+      continue;
+    }
     if (pending_since_ms_ == 0) pending_since_ms_ = unix_now_ms();
     if (++pending_points_ >= config_.batch_size) close_batch(unix_now_ms());
+  }
+}
+
+void InfluxOutput::add_encoded(EncodedPoints&& encoded) {
+  stats_.dropped.unrepresentable += encoded.unrepresentable;
+  const size_t count = encoded.ends.size();
+  size_t done = 0;   // points taken
+  size_t start = 0;  // where their text ends
+  while (done < count) {
+    auto room = static_cast<size_t>(std::max<int64_t>(config_.batch_size - pending_points_, 1));
+    size_t take = std::min(room, count - done);
+    size_t end = encoded.ends[done + take - 1];
+    if (pending_.empty() && start == 0 && end == encoded.text.size()) {
+      pending_ = std::move(encoded.text);  // the usual case: no copy
+    } else {
+      pending_.append(encoded.text, start, end - start);
+    }
+    if (pending_since_ms_ == 0) pending_since_ms_ = unix_now_ms();
+    pending_points_ += static_cast<int64_t>(take);
+    done += take;
+    start = end;
+    if (pending_points_ >= config_.batch_size) close_batch(unix_now_ms());
   }
 }
 
@@ -119,7 +124,7 @@ void InfluxOutput::close_batch(int64_t now_unix_ms) {
   b.output = config_.name;
   b.created_ms = pending_since_ms_ != 0 ? pending_since_ms_ : now_unix_ms;
   b.points = pending_points_;
-  b.precision = std::string(metrics::precision_name(precision_));
+  b.precision = std::string(metrics::precision_name(encoding_.precision()));
   b.body = std::move(pending_);
   full_bytes_ += b.body.size();
   full_.push_back(std::move(b));

@@ -20,6 +20,7 @@
 #include "metrics/histogram.hpp"
 #include "metrics/line_protocol.hpp"
 #include "out/backoff.hpp"
+#include "out/point_encoding.hpp"
 #include "out/write_outcome.hpp"
 #include "store/spool_worker.hpp"
 
@@ -74,6 +75,8 @@ class InfluxOutput {
   void add(std::span<const metrics::Point> host, std::span<const metrics::Point> system_metrics);
   // Encodes points received by the hub (whatever their measurement).
   void add_received(std::span<const metrics::Point> points);
+  // The same, encoded off the loop with this output's PointEncoding.
+  void add_encoded(EncodedPoints&& encoded);
   // Moves the pending batches out for the spool (at most batch_size points
   // each, so a burst of received points never makes a request too large);
   // false when there are none.
@@ -140,9 +143,7 @@ class InfluxOutput {
   store::SpoolWorker& spool_;
   config::InfluxOutputConfig config_;
   StatsListener on_stats_;
-  metrics::Precision precision_;
-  metrics::LineProtocolEncoder encoder_;
-  bool encode(const metrics::Point& point);
+  PointEncoding encoding_;
   void close_batch(int64_t now_unix_ms);
 
   std::string pending_;

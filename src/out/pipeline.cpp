@@ -64,7 +64,15 @@ void Pipeline::start(const config::Config& config, const std::string& spool_path
   report_.path = spool_path;
   for (const auto& c : config.outputs.all())
     outputs_.push_back(make_output(c));
+  remake_encoding();
   if (!outputs_.empty()) begin();
+}
+
+void Pipeline::remake_encoding() {
+  std::vector<PointEncoding> encodings;
+  for (const auto& o : outputs_)
+    encodings.emplace_back(o->config());
+  encoding_ = std::make_shared<const IngestEncoding>(std::move(encodings));
 }
 
 void Pipeline::begin() {
@@ -140,6 +148,7 @@ void Pipeline::reconfigure(const config::Config& config) {
     }
   }
   outputs_ = std::move(next);
+  remake_encoding();
   spool_config_.commit_interval = config.spool.commit_interval;
   if (!started_ && !outputs_.empty()) {
     begin();  // The first output: the spool was never opened.
@@ -158,6 +167,10 @@ void Pipeline::publish(std::span<const metrics::Point> host,
 }
 
 void Pipeline::ingest(std::span<const metrics::Point> points, Durable done) {
+  ingest(points, Encoded{}, std::move(done));
+}
+
+void Pipeline::ingest(std::span<const metrics::Point> points, Encoded&& encoded, Durable done) {
   if (outputs_.empty()) {
     done("");
     return;
@@ -168,8 +181,14 @@ void Pipeline::ingest(std::span<const metrics::Point> points, Durable done) {
     done(stopping_ ? "shutting down" : "spool unavailable: " + report_.error);
     return;
   }
-  for (auto& o : outputs_)
-    o->add_received(points);
+  bool current = encoded.by == encoding_ && encoded.outputs.size() == outputs_.size();
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    if (current) {
+      outputs_[i]->add_encoded(std::move(encoded.outputs[i]));
+    } else {
+      outputs_[i]->add_received(points);
+    }
+  }
   waiting_.push_back(std::move(done));
   commit();  // A commit in progress starts the next one when it ends.
 }

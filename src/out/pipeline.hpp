@@ -20,6 +20,7 @@
 #include "metrics/metric_sink.hpp"
 #include "metrics/point.hpp"
 #include "out/influx_output.hpp"
+#include "out/point_encoding.hpp"
 #include "store/spool_worker.hpp"
 
 namespace edgemon::out {
@@ -65,6 +66,16 @@ class Pipeline {
   // spool; at once (with "") when there are no outputs, so nothing to keep
   // them for; with an error when the spool cannot take them.
   void ingest(std::span<const metrics::Point> points, Durable done);
+  // The same, with the points already encoded off the loop by
+  // ingest_encoding()'s encode(); if a reload came since, they are
+  // encoded again here.
+  struct Encoded {
+    std::shared_ptr<const IngestEncoding> by;
+    std::vector<EncodedPoints> outputs;
+  };
+  void ingest(std::span<const metrics::Point> points, Encoded&& encoded, Durable done);
+  // How the outputs encode now, for the thread pool.
+  std::shared_ptr<const IngestEncoding> ingest_encoding() const { return encoding_; }
 
   // Commits what is pending, lets healthy outputs send what they can within
   // `timeout`, then abandons requests in flight (their batches stay in the
@@ -90,11 +101,15 @@ class Pipeline {
   InfluxOutput* find(const std::string& name);
   void check_stopped();
   std::unique_ptr<InfluxOutput> make_output(const config::InfluxOutputConfig& c);
+  void remake_encoding();
 
   uv_loop_t* loop_;
   http::HttpClient& client_;
   store::SpoolWorker spool_;
   std::vector<std::unique_ptr<InfluxOutput>> outputs_;
+  // Of outputs_, rebuilt with them.
+  std::shared_ptr<const IngestEncoding> encoding_ =
+      std::make_shared<const IngestEncoding>(std::vector<PointEncoding>{});
   config::SpoolSection spool_config_;
   SpoolReport report_;
   Timer commit_timer_;

@@ -168,23 +168,29 @@ void History::close_files() {
 }
 
 void History::add(std::span<const metrics::Point> points) {
+  add(prepare(points, keeps_values()));
+}
+
+HistoryIntake History::prepare(std::span<const metrics::Point> points, bool values) {
+  HistoryIntake intake;
+  intake.devices = sightings(points);
+  if (!values) return intake;
+  for (const metrics::Point& p : points)
+    intake.values.append(p, device_of(p), &intake.non_finite);
+  return intake;
+}
+
+void History::add(HistoryIntake&& intake) {
   int64_t now = unix_now_ms();
-  bool keep = config_.enabled && !stopping_;
+  for (auto& seen : intake.devices)
+    devices_.observe(std::move(seen), now);
+  if (!keeps_values()) return;
   auto limit = static_cast<size_t>(config_.max_queue_bytes.bytes);
-  int64_t non_finite = 0;
-  for (const metrics::Point& p : points) {
-    std::string_view device = devices_.observe(p, now);
-    if (!keep) continue;
-    size_t bytes = pending_.bytes();
-    size_t values = pending_.values();
-    size_t added = pending_.append(p, device, &non_finite);
-    if (added > 0 && pending_.bytes() + inflight_bytes_ > limit) {
-      pending_.rollback(bytes, values);
-      report_.dropped.queue_full += added;
-    }
-  }
-  report_.dropped.non_finite += static_cast<uint64_t>(non_finite);
-  if (!keep) return;
+  size_t offered = intake.values.values();
+  size_t room = limit > inflight_bytes_ ? limit - inflight_bytes_ : 0;
+  size_t queued = pending_.append(std::move(intake.values), room);
+  report_.dropped.queue_full += offered - queued;
+  report_.dropped.non_finite += static_cast<uint64_t>(intake.non_finite);
   if (pending_.bytes() >= kFlushBytes) {
     flush();
   } else if (!pending_.empty() || devices_.has_dirty()) {

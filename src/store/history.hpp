@@ -64,6 +64,14 @@ struct HistoryReport {
   bool over_size = false;  // still above max_bytes after the last pass
 };
 
+// What History::add() does per point, as a value any thread can make: the
+// hub prepares received points on the thread pool.
+struct HistoryIntake {
+  PointBatch values;  // empty unless history kept values when prepared
+  int64_t non_finite = 0;
+  std::vector<DeviceSighting> devices;
+};
+
 class History {
  public:
   explicit History(uv_loop_t* loop);
@@ -86,6 +94,11 @@ class History {
   // registry and, if history is enabled, queued for the file. Returns in
   // microseconds: copies and appends only.
   void add(std::span<const metrics::Point> points);
+  // The same in two steps: prepare() on any thread (values laid out only
+  // if `values`, i.e. keeps_values() when the points came), add() on the loop.
+  static HistoryIntake prepare(std::span<const metrics::Point> points, bool values);
+  void add(HistoryIntake&& intake);
+  bool keeps_values() const { return config_.enabled && !stopping_; }
   // This device's own points of one collection round, kept according to
   // history.schema (system_metrics, host or both).
   void add_own(std::span<const metrics::Point> host,

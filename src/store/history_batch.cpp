@@ -81,6 +81,34 @@ size_t PointBatch::append(const metrics::Point& point, std::string_view device,
   return count;
 }
 
+size_t PointBatch::append(PointBatch&& other, size_t max_bytes) {
+  std::string data = std::exchange(other.data_, std::string());
+  size_t values = std::exchange(other.values_, 0);
+  if (data_.size() + data.size() <= max_bytes) {
+    if (data_.empty()) {
+      data_ = std::move(data);
+    } else {
+      data_.append(data);
+    }
+    values_ += values;
+    return values;
+  }
+  // Over the bound: the whole points that fit, found by reading them.
+  PointBatchReader reader(data);
+  DecodedPoint p;
+  size_t fit_bytes = 0;
+  size_t fit_values = 0;
+  while (reader.next(&p)) {
+    size_t end = data.size() - reader.remaining_bytes();
+    if (data_.size() + end > max_bytes) break;
+    fit_bytes = end;
+    fit_values += p.values.size();
+  }
+  data_.append(data, 0, fit_bytes);
+  values_ += fit_values;
+  return fit_values;
+}
+
 template <typename T>
 bool PointBatchReader::read_raw(T* out) {
   if (data_.size() < sizeof(T)) return false;

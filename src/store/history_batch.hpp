@@ -29,6 +29,10 @@ class PointBatch {
     data_.resize(bytes);
     values_ = values;
   }
+  // Moves the points of `other` over, as many whole ones as fit in
+  // `max_bytes` (all of them when they all fit: no copy if this one is
+  // empty). Returns the values moved; `other` is left empty.
+  size_t append(PointBatch&& other, size_t max_bytes);
   // Hands the buffer over and starts a new one.
   std::string take() {
     values_ = 0;
@@ -54,6 +58,7 @@ class PointBatchReader {
   // The next point; false at the end (or on a truncated buffer, which
   // cannot happen with what PointBatch wrote).
   bool next(DecodedPoint* out);
+  size_t remaining_bytes() const { return data_.size(); }
 
  private:
   bool read_text(std::string_view* out);

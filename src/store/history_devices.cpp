@@ -4,23 +4,12 @@
 
 #include <algorithm>
 #include <memory>
+#include <unordered_map>
 
 #include "store/history_batch.hpp"
 
 namespace edgemon::store {
 namespace {
-
-bool same_tags(const metrics::Point& point, const std::vector<metrics::Tag>& stored) {
-  size_t n = 0;
-  for (const auto& t : point.tags) {
-    if (t.key == "device_id") continue;
-    ++n;
-    auto it = std::find_if(stored.begin(), stored.end(),
-                           [&](const metrics::Tag& s) { return s.key == t.key; });
-    if (it == stored.end() || it->value != t.value) return false;
-  }
-  return n == stored.size();
-}
 
 std::vector<metrics::Tag> tags_without_device(const metrics::Point& point) {
   std::vector<metrics::Tag> out;
@@ -62,8 +51,30 @@ std::string tags_json(std::span<const metrics::Tag> tags) {
   return canonical_tags(std::move(pairs));
 }
 
+std::vector<DeviceSighting> sightings(std::span<const metrics::Point> points) {
+  std::vector<DeviceSighting> out;
+  std::vector<size_t> last;  // index in `points` of each device's last point
+  std::unordered_map<std::string_view, size_t> index;
+  size_t current = 0;  // consecutive points mostly come from one device
+  for (size_t i = 0; i < points.size(); ++i) {
+    std::string_view device = device_of(points[i]);
+    if (out.empty() || out[current].device != device) {
+      auto [it, added] = index.try_emplace(device, out.size());
+      if (added) {
+        out.push_back({std::string(device), {}, 0});
+        last.push_back(i);
+      }
+      current = it->second;
+    }
+    ++out[current].points;
+    last[current] = i;
+  }
+  for (size_t d = 0; d < out.size(); ++d)
+    out[d].tags = tags_without_device(points[last[d]]);
+  return out;
+}
+
 DeviceRegistry::Device* DeviceRegistry::find_or_add(std::string_view name, int64_t now_ms) {
-  if (last_ != nullptr && last_name_ == name) return last_;
   auto it = devices_.find(name);
   if (it == devices_.end()) {
     if (devices_.size() >= max_devices_) {
@@ -73,20 +84,16 @@ DeviceRegistry::Device* DeviceRegistry::find_or_add(std::string_view name, int64
     it = devices_.emplace(std::string(name), Device{}).first;
     it->second.first_seen_ms = now_ms;
   }
-  last_name_.assign(name);
-  last_ = &it->second;
-  return last_;
+  return &it->second;
 }
 
-std::string_view DeviceRegistry::observe(const metrics::Point& point, int64_t now_ms) {
-  std::string_view name = device_of(point);
-  Device* d = find_or_add(name, now_ms);
-  if (d == nullptr) return name;
-  if (d->points == 0 || !same_tags(point, d->tags)) d->tags = tags_without_device(point);
+void DeviceRegistry::observe(DeviceSighting&& seen, int64_t now_ms) {
+  Device* d = find_or_add(seen.device, now_ms);
+  if (d == nullptr) return;
+  d->tags = std::move(seen.tags);
   d->last_seen_ms = std::max(d->last_seen_ms, now_ms);
-  ++d->points;
+  d->points += seen.points;
   mark(*d);
-  return name;
 }
 
 void DeviceRegistry::load(std::span<const DeviceRow> rows) {
@@ -108,8 +115,6 @@ void DeviceRegistry::load(std::span<const DeviceRow> rows) {
     d.points += row.points;
     mark(d);
   }
-  // Map nodes are stable, but the cache may name a device just loaded.
-  last_ = nullptr;
 }
 
 std::vector<DeviceRow> DeviceRegistry::take_dirty() {

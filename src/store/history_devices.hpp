@@ -19,6 +19,18 @@ namespace edgemon::store {
 // The device a point belongs to: its device_id tag, "unknown" without one.
 std::string_view device_of(const metrics::Point& point);
 
+// The points of one device among points received together: how many, and
+// the tags of the last one (sorted by key, without device_id).
+struct DeviceSighting {
+  std::string device;
+  std::vector<metrics::Tag> tags;
+  int64_t points = 0;
+};
+
+// One sighting per device of `points`, in order of first appearance. Pure:
+// the hub computes it on the thread pool.
+std::vector<DeviceSighting> sightings(std::span<const metrics::Point> points);
+
 class DeviceRegistry {
  public:
   struct Device {
@@ -32,8 +44,9 @@ class DeviceRegistry {
 
   // Devices beyond this many are not registered (counted in refused()).
   void set_max_devices(size_t max) { max_devices_ = max; }
-  // Counts one point received at now_ms; returns its device.
-  std::string_view observe(const metrics::Point& point, int64_t now_ms);
+  // Counts the points of one device received at now_ms; its tags become
+  // those of the sighting.
+  void observe(DeviceSighting&& seen, int64_t now_ms);
   // Devices read back from the history file at start. Points counted since
   // start are added to the stored count; the newer tags win.
   void load(std::span<const DeviceRow> rows);
@@ -58,9 +71,6 @@ class DeviceRegistry {
   size_t max_devices_ = 100000;
   size_t dirty_ = 0;
   uint64_t refused_ = 0;
-  // The last device seen: consecutive points mostly come from one device.
-  std::string last_name_;
-  Device* last_ = nullptr;
 };
 
 // The tags as the canonical JSON object history stores.
