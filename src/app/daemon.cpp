@@ -1,6 +1,5 @@
 #include "app/daemon.hpp"
 
-#include <malloc.h>
 #include <signal.h>
 #include <uv.h>
 
@@ -18,6 +17,7 @@
 #include "collect/host_points.hpp"
 #include "collect/scheduler.hpp"
 #include "core/clock.hpp"
+#include "core/heap.hpp"
 #include "core/log.hpp"
 #include "core/loop_close.hpp"
 #include "core/loop_lag.hpp"
@@ -31,6 +31,10 @@
 
 namespace edgemon::app {
 namespace {
+
+// How often free heap pages go back to the kernel: after a burst of
+// ingest, RSS is back down within this.
+constexpr uint64_t kHeapTrimMs = 10000;
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -49,6 +53,7 @@ class Daemon final : private api::IngestSink {
         config_(std::move(config)),
         scheduler_(loop),
         lag_(loop),
+        heap_trimmer_(loop, kHeapTrimMs),
         http_client_(loop),
         pipeline_(loop, http_client_),
         ingest_(loop, *this),
@@ -285,6 +290,7 @@ class Daemon final : private api::IngestSink {
   api::DaemonInfo info_;
   collect::Scheduler scheduler_;
   LoopLagMonitor lag_;
+  HeapTrimmer heap_trimmer_;
   http::HttpClient http_client_;
   out::Pipeline pipeline_;
   api::IngestEndpoints ingest_;
@@ -321,13 +327,7 @@ int run_daemon(const ConfigSource& source) {
   }
   // A client that disconnects mid-response must not kill the daemon.
   ::signal(SIGPIPE, SIG_IGN);
-  // Request bodies of a backlog replay are a few hundred KiB each. glibc
-  // raises its mmap threshold after such a block is freed, and from then on
-  // serves them from the heap, which keeps its high-water mark: RSS would
-  // grow with the size of a backlog's requests and stay there. A fixed
-  // threshold hands every large block back to the kernel when it is freed.
-  mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
-  mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
+  tune_heap();
 
   uv_loop_t loop;
   uv_loop_init(&loop);
