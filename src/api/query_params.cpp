@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
-#include <ctime>
 #include <initializer_list>
 
 #include "core/config_types.hpp"
+#include "core/rfc3339.hpp"
 #include "http/query_string.hpp"
 
 namespace edgemon::api {
@@ -21,77 +20,10 @@ ParamError error(std::string_view parameter, std::string_view what) {
           "parameter '" + std::string(parameter) + "': " + std::string(what)};
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date.
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2 ? 1 : 0;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-bool digits(std::string_view text, size_t pos, size_t n, int64_t* out) {
-  if (pos + n > text.size()) return false;
-  int64_t v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (text[i] < '0' || text[i] > '9') return false;
-    v = v * 10 + (text[i] - '0');
-  }
-  *out = v;
-  return true;
-}
-
-bool leap(int64_t y) {
-  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-bool parse_rfc3339(std::string_view t, int64_t* unix_ms) {
-  int64_t y, mo, d, h, mi, s;
-  if (!digits(t, 0, 4, &y) || t.size() < 19 || t[4] != '-' || !digits(t, 5, 2, &mo) ||
-      t[7] != '-' || !digits(t, 8, 2, &d) || (t[10] != 'T' && t[10] != 't' && t[10] != ' ') ||
-      !digits(t, 11, 2, &h) || t[13] != ':' || !digits(t, 14, 2, &mi) || t[16] != ':' ||
-      !digits(t, 17, 2, &s)) {
-    return false;
-  }
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] + (mo == 2 && leap(y) ? 1 : 0) || h > 23 ||
-      mi > 59 || s > 60) {
-    return false;
-  }
-  size_t pos = 19;
-  int64_t ms = 0;
-  if (pos < t.size() && t[pos] == '.') {
-    size_t start = ++pos;
-    int64_t scale = 100;
-    while (pos < t.size() && t[pos] >= '0' && t[pos] <= '9') {
-      ms += (t[pos] - '0') * scale;
-      scale /= 10;
-      ++pos;
-    }
-    if (pos == start) return false;
-  }
-  int64_t offset_min = 0;
-  if (pos < t.size() && (t[pos] == 'Z' || t[pos] == 'z')) {
-    ++pos;
-  } else if (pos < t.size() && (t[pos] == '+' || t[pos] == '-')) {
-    int64_t oh, om;
-    if (!digits(t, pos + 1, 2, &oh) || pos + 3 >= t.size() || t[pos + 3] != ':' ||
-        !digits(t, pos + 4, 2, &om) || oh > 23 || om > 59) {
-      return false;
-    }
-    offset_min = (t[pos] == '-' ? -1 : 1) * (oh * 60 + om);
-    pos += 6;
-  } else {
-    return false;
-  }
-  if (pos != t.size()) return false;
-  // A leap second is read as the last second of its minute.
-  if (s == 60) s = 59;
-  int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset_min * 60;
-  *unix_ms = secs * 1000 + ms;
-  return true;
-}
+// People and scripts write these: a space for the T is taken, and a leap
+// second is read as the last second of its minute.
+constexpr Rfc3339Options kQueryTime{.space_separator = true,
+                                    .leap_second = LeapSecond::kLastSecond};
 
 bool parse_unix_seconds(std::string_view t, int64_t* unix_ms) {
   if (t.empty() || t.size() > 24) return false;
@@ -227,20 +159,15 @@ ParamError split_query(std::string_view query,
 }
 
 bool parse_time(std::string_view text, int64_t* unix_ms) {
-  if (text.size() >= 5 && text[4] == '-') return parse_rfc3339(text, unix_ms);
-  return parse_unix_seconds(text, unix_ms);
+  if (text.size() < 5 || text[4] != '-') return parse_unix_seconds(text, unix_ms);
+  Rfc3339Time t;
+  if (!parse_rfc3339(text, &t, kQueryTime)) return false;
+  *unix_ms = t.unix_ms();
+  return true;
 }
 
 std::string format_time(int64_t unix_ms) {
-  int64_t secs = floor_to(unix_ms, 1000) / 1000;
-  auto t = static_cast<time_t>(secs);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(unix_ms - secs * 1000));
-  return buf;
+  return format_rfc3339_ms(unix_ms);
 }
 
 bool known_metric(std::string_view metric) {

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/json_text.hpp"
+#include "core/rfc3339.hpp"
 #include "core/utf8.hpp"
 
 namespace edgemon::ingest {
@@ -104,112 +105,23 @@ bool absent(const cJSON* item) {
 
 // ---- time ----
 
-bool read_digits(std::string_view s, size_t* pos, size_t n, int* out) {
-  if (s.size() - *pos < n) return false;
-  int v = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const char c = s[*pos + i];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *pos += n;
-  *out = v;
-  return true;
-}
-
-bool read_char(std::string_view s, size_t* pos, std::string_view allowed) {
-  if (*pos >= s.size() || allowed.find(s[*pos]) == std::string_view::npos) return false;
-  ++*pos;
-  return true;
-}
-
-bool leap_year(int y) {
-  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-// Leap years in [1, y).
-int64_t leaps_before(int64_t y) {
-  return (y - 1) / 4 - (y - 1) / 100 + (y - 1) / 400;
-}
-
-// Days from 1970-01-01 to a valid date.
-int64_t days_since_epoch(int y, int m, int d) {
-  static constexpr int kBeforeMonth[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
-  int64_t days = 365 * int64_t{y - 1970} + leaps_before(y) - leaps_before(1970);
-  days += kBeforeMonth[m - 1] + (m > 2 && leap_year(y) ? 1 : 0);
-  return days + d - 1;
-}
-
-// YYYY-MM-DD, as days since 1970 (negative before it).
-bool read_date(std::string_view s, size_t* pos, int64_t* days) {
-  static constexpr int kMonthDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int y = 0;
-  int m = 0;
-  int d = 0;
-  if (!read_digits(s, pos, 4, &y) || !read_char(s, pos, "-") || !read_digits(s, pos, 2, &m) ||
-      !read_char(s, pos, "-") || !read_digits(s, pos, 2, &d)) {
-    return false;
-  }
-  if (m < 1 || m > 12 || d < 1 || d > kMonthDays[m - 1]) return false;
-  if (m == 2 && d == 29 && !leap_year(y)) return false;
-  *days = days_since_epoch(y, m, d);
-  return true;
-}
-
-// HH:MM:SS[.fraction] as seconds of the day and nanoseconds. Digits past
-// the ninth are truncated; a leap second (60) runs into the next minute.
-bool read_clock(std::string_view s, size_t* pos, int64_t* secs, int64_t* frac_ns) {
-  int h = 0;
-  int mi = 0;
-  int se = 0;
-  if (!read_digits(s, pos, 2, &h) || !read_char(s, pos, ":") || !read_digits(s, pos, 2, &mi) ||
-      !read_char(s, pos, ":") || !read_digits(s, pos, 2, &se)) {
-    return false;
-  }
-  if (h > 23 || mi > 59 || se > 60) return false;
-  *secs = h * 3600 + mi * 60 + se;
-  *frac_ns = 0;
-  if (!read_char(s, pos, ".")) return true;
-  int64_t scale = 100000000;
-  const size_t start = *pos;
-  for (; *pos < s.size() && s[*pos] >= '0' && s[*pos] <= '9'; ++*pos) {
-    *frac_ns += (s[*pos] - '0') * scale;
-    scale /= 10;
-  }
-  return *pos > start;
-}
-
-// Z, +HH:MM, +HHMM (or -), or nothing (UTC), as seconds east of UTC.
-bool read_offset(std::string_view s, size_t* pos, int64_t* offset) {
-  *offset = 0;
-  if (*pos == s.size() || read_char(s, pos, "Zz")) return *pos == s.size();
-  const bool west = s[*pos] == '-';
-  int h = 0;
-  int m = 0;
-  if (!read_char(s, pos, "+-") || !read_digits(s, pos, 2, &h)) return false;
-  read_char(s, pos, ":");
-  if (!read_digits(s, pos, 2, &m) || h > 23 || m > 59 || *pos != s.size()) return false;
-  *offset = (west ? -1 : 1) * (h * 3600 + m * 60);
-  return true;
-}
+// Agents write times many ways: Python's str(datetime) (a space, maybe no
+// offset), ISO 8601's +0200, and a leap second, which runs into the next
+// minute.
+constexpr Rfc3339Options kAgentTime{.space_separator = true,
+                                    .offset_without_colon = true,
+                                    .utc_when_no_offset = true,
+                                    .leap_second = LeapSecond::kNextMinute};
 
 // "" with *out set, or why the text is not a time edgemon takes.
 std::string parse_time_text(std::string_view s, int64_t* out) {
-  size_t pos = 0;
-  int64_t days = 0;
-  int64_t secs = 0;
-  int64_t frac_ns = 0;
-  int64_t offset = 0;
-  if (!read_date(s, &pos, &days) || !read_char(s, &pos, "Tt ") ||
-      !read_clock(s, &pos, &secs, &frac_ns) || !read_offset(s, &pos, &offset)) {
-    return std::string(kTimeForms);
-  }
-  // Years are four digits, so nothing here can overflow.
-  secs += days * 86400 - offset;
-  if (secs < 0 || secs > kMaxUnixSeconds || (secs == kMaxUnixSeconds && frac_ns > kMaxFracNs)) {
+  Rfc3339Time t;
+  if (!parse_rfc3339(s, &t, kAgentTime)) return std::string(kTimeForms);
+  if (t.unix_seconds < 0 || t.unix_seconds > kMaxUnixSeconds ||
+      (t.unix_seconds == kMaxUnixSeconds && t.nanos > kMaxFracNs)) {
     return std::string(kTimeRange);
   }
-  *out = secs * 1000000000 + frac_ns;
+  *out = t.unix_seconds * 1000000000 + t.nanos;
   return "";
 }
 

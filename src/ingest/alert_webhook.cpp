@@ -276,66 +276,6 @@ std::string Parser::message(const cJSON* root, WebhookMessage* out) {
   return "";
 }
 
-bool digits(std::string_view text, size_t pos, size_t count, int* out) {
-  if (pos + count > text.size()) return false;
-  int value = 0;
-  for (size_t i = pos; i < pos + count; ++i) {
-    if (text[i] < '0' || text[i] > '9') return false;
-    value = value * 10 + (text[i] - '0');
-  }
-  *out = value;
-  return true;
-}
-
-bool is_leap(int year) {
-  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-int days_in_month(int year, int month) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return month == 2 && is_leap(year) ? 29 : kDays[month - 1];
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-// algorithm).
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-void civil_from_days(int64_t z, int64_t* y, int* m, int* d) {
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  *d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  *m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  *y = yoe + era * 400 + (*m <= 2);
-}
-
-// "Z" or "+hh:mm"/"-hh:mm" from `pos` to the end; seconds east of UTC.
-bool parse_offset(std::string_view text, size_t pos, int64_t* seconds) {
-  if (pos + 1 == text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
-    *seconds = 0;
-    return true;
-  }
-  int hours = 0;
-  int minutes = 0;
-  if (pos + 6 != text.size() || (text[pos] != '+' && text[pos] != '-') ||
-      !digits(text, pos + 1, 2, &hours) || text[pos + 3] != ':' ||
-      !digits(text, pos + 4, 2, &minutes) || hours > 23 || minutes > 59) {
-    return false;
-  }
-  *seconds = (text[pos] == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
-  return true;
-}
-
 }  // namespace
 
 std::string_view WebhookAlert::label(std::string_view name) const {
@@ -396,59 +336,15 @@ std::string alert_fingerprint(const LabelPairs& sorted_labels) {
 }
 
 bool parse_rfc3339_ms(std::string_view text, int64_t* unix_ms) {
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!digits(text, 0, 4, &year) || text.size() < 20 || text[4] != '-' ||
-      !digits(text, 5, 2, &month) || text[7] != '-' || !digits(text, 8, 2, &day) ||
-      (text[10] != 'T' && text[10] != 't') || !digits(text, 11, 2, &hour) || text[13] != ':' ||
-      !digits(text, 14, 2, &minute) || text[16] != ':' || !digits(text, 17, 2, &second)) {
-    return false;
-  }
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
-      minute > 59 || second > 59) {
-    return false;
-  }
-  size_t pos = 19;
-  int64_t millis = 0;
-  if (text[pos] == '.') {
-    size_t first = ++pos;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      if (pos - first < 3) millis = millis * 10 + (text[pos] - '0');
-      ++pos;
-    }
-    if (pos == first) return false;
-    for (size_t n = pos - first; n < 3; ++n)
-      millis *= 10;
-  }
-  int64_t offset = 0;
-  if (!parse_offset(text, pos, &offset)) return false;
-  int64_t seconds =
-      days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+  Rfc3339Time t;
+  if (!parse_rfc3339(text, &t)) return false;
   // Years 0000..9999 in UTC too, as Go (Alertmanager) can write them: an
   // offset must not push a time out of what format_rfc3339_ms writes back.
   constexpr int64_t kFirst = -62167219200;  // 0000-01-01T00:00:00Z
   constexpr int64_t kLast = 253402300799;   // 9999-12-31T23:59:59Z
-  if (seconds < kFirst || seconds > kLast) return false;
-  *unix_ms = seconds * 1000 + millis;
+  if (t.unix_seconds < kFirst || t.unix_seconds > kLast) return false;
+  *unix_ms = t.unix_ms();
   return true;
-}
-
-std::string format_rfc3339_ms(int64_t unix_ms) {
-  int64_t millis = unix_ms % 1000;
-  int64_t seconds = unix_ms / 1000;
-  if (millis < 0) millis += 1000, seconds -= 1;
-  int64_t days = seconds / 86400;
-  int64_t in_day = seconds % 86400;
-  if (in_day < 0) in_day += 86400, days -= 1;
-  int64_t year = 0;
-  int month = 0;
-  int day = 0;
-  civil_from_days(days, &year, &month, &day);
-  char text[64];
-  std::snprintf(text, sizeof text, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                static_cast<long long>(year), month, day, static_cast<int>(in_day / 3600),
-                static_cast<int>(in_day / 60 % 60), static_cast<int>(in_day % 60),
-                static_cast<int>(millis));
-  return text;
 }
 
 }  // namespace edgemon::ingest

@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/rfc3339.hpp"
+
 namespace edgemon::ingest {
 
 // Label or annotation pairs, sorted by name, names unique.
@@ -73,9 +75,11 @@ std::string parse_alert_webhook(std::string_view body, WebhookMessage* out,
 std::string alert_fingerprint(const LabelPairs& sorted_labels);
 
 // RFC 3339 ("2026-11-22T06:54:11.243314465Z", "...+02:00") to Unix ms,
-// digits below the millisecond truncated. False if the text is not one.
+// digits below the millisecond truncated. False if the text is not one in
+// the strict form (no space for the T, no second 60) or falls outside
+// 0000-9999 in UTC, which format_rfc3339_ms could not write back.
 bool parse_rfc3339_ms(std::string_view text, int64_t* unix_ms);
-// Unix ms as RFC 3339 in UTC with milliseconds: "2026-11-22T06:54:11.243Z".
-std::string format_rfc3339_ms(int64_t unix_ms);
+// The alert endpoints answer with the times in this form.
+using edgemon::format_rfc3339_ms;
 
 }  // namespace edgemon::ingest

@@ -381,6 +381,24 @@ std::string AlertStore::trim(const AlertLimits& limits, AlertsDeleted* deleted) 
   return "";
 }
 
+// Ends the transaction that upsert or enforce began: commits when `error`
+// is "", else rolls back and recounts, so that counts_ matches the file
+// again. Returns `error`, or the commit's own.
+std::string AlertStore::commit_or_rollback(std::string error) {
+  if (error.empty()) {
+    Use commit(*statements_, kCommit);
+    if (commit.step() != SQLITE_DONE) error = failed("commit");
+  }
+  if (!error.empty()) {
+    if (!sqlite3_get_autocommit(db_)) {
+      Use rollback(*statements_, kRollback);
+      rollback.step();
+    }
+    recount();
+  }
+  return error;
+}
+
 std::string AlertStore::upsert(std::span<const AlertRecord> records, int64_t now_ms,
                                const AlertLimits& limits, std::vector<AlertChange>* changes,
                                AlertsDeleted* deleted) {
@@ -394,18 +412,7 @@ std::string AlertStore::upsert(std::span<const AlertRecord> records, int64_t now
     error = apply(records[i], now_ms, &(*changes)[i]);
   AlertsDeleted trimmed;
   if (error.empty()) error = trim(limits, &trimmed);
-  if (error.empty()) {
-    Use commit(*statements_, kCommit);
-    if (commit.step() != SQLITE_DONE) error = failed("commit");
-  }
-  if (!error.empty()) {
-    if (!sqlite3_get_autocommit(db_)) {
-      Use rollback(*statements_, kRollback);
-      rollback.step();
-    }
-    recount();
-    return error;
-  }
+  if (std::string e = commit_or_rollback(std::move(error)); !e.empty()) return e;
   deleted->resolved += trimmed.resolved;
   deleted->firing += trimmed.firing;
   return "";
@@ -428,18 +435,7 @@ std::string AlertStore::enforce(const AlertLimits& limits, int64_t now_ms, Alert
     counts_.stored -= done.retention;
     error = trim(limits, &done);
   }
-  if (error.empty()) {
-    Use commit(*statements_, kCommit);
-    if (commit.step() != SQLITE_DONE) error = failed("commit");
-  }
-  if (!error.empty()) {
-    if (!sqlite3_get_autocommit(db_)) {
-      Use rollback(*statements_, kRollback);
-      rollback.step();
-    }
-    recount();
-    return error;
-  }
+  if (std::string e = commit_or_rollback(std::move(error)); !e.empty()) return e;
   deleted->retention += done.retention;
   deleted->resolved += done.resolved;
   deleted->firing += done.firing;

@@ -130,6 +130,7 @@ class AlertStore {
   std::string trim(const AlertLimits& limits, AlertsDeleted* deleted);
   std::string delete_oldest(std::string_view status, int64_t count, int64_t* deleted);
   std::string used_bytes(int64_t* bytes);
+  std::string commit_or_rollback(std::string error);
   std::string failed(std::string_view what);
 
   sqlite3* db_ = nullptr;
