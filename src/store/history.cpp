@@ -305,9 +305,11 @@ void History::enforce_retention(std::function<void()> done) {
         HistoryDeleted& d = report_.deleted;
         d.raw_retention += static_cast<uint64_t>(s.raw_age);
         d.minute_retention += static_cast<uint64_t>(s.minute_age);
+        d.five_minute_retention += static_cast<uint64_t>(s.five_minute_age);
         d.hour_retention += static_cast<uint64_t>(s.hour_age);
         d.raw_max_bytes += static_cast<uint64_t>(s.raw_size);
         d.minute_max_bytes += static_cast<uint64_t>(s.minute_size);
+        d.five_minute_max_bytes += static_cast<uint64_t>(s.five_minute_size);
         d.hour_max_bytes += static_cast<uint64_t>(s.hour_size);
         if (r->file_bytes > 0) report_.file_bytes = r->file_bytes;
         report_.series = r->series;

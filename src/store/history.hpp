@@ -43,9 +43,11 @@ struct HistoryDropped {
 struct HistoryDeleted {
   uint64_t raw_retention = 0;
   uint64_t minute_retention = 0;
+  uint64_t five_minute_retention = 0;
   uint64_t hour_retention = 0;
   uint64_t raw_max_bytes = 0;
   uint64_t minute_max_bytes = 0;
+  uint64_t five_minute_max_bytes = 0;
   uint64_t hour_max_bytes = 0;
 };
 

@@ -1,6 +1,6 @@
 #pragma once
-// The history file: recent points and their per-minute and per-hour
-// aggregates, one SQLite file (WAL) of its own. Synchronous and not
+// The history file: recent points and their per-minute, per-5-minute and
+// per-hour aggregates, one SQLite file (WAL) of its own. Synchronous and not
 // thread-safe: the daemon uses one writer connection on the history's write
 // thread and one read-only connection on its query thread (store/history.hpp).
 //
@@ -9,6 +9,7 @@
 //   series(id, device, measurement, field, tags)   tags: canonical JSON object
 //   raw(series, t_ms, value)              one numeric field of one point
 //   minute(series, t_ms, min, max, sum, count, last, last_t)   t_ms: bucket start
+//   five_minute(series, t_ms, min, max, sum, count, last, last_t)
 //   hour(series, t_ms, min, max, sum, count, last, last_t)
 //   devices(device, tags, first_seen_ms, last_seen_ms, points)
 #include <cstdint>
@@ -80,9 +81,11 @@ struct RetentionLimits {
 struct RetentionStats {
   int64_t raw_age = 0;
   int64_t minute_age = 0;
+  int64_t five_minute_age = 0;
   int64_t hour_age = 0;
   int64_t raw_size = 0;
   int64_t minute_size = 0;
+  int64_t five_minute_size = 0;
   int64_t hour_size = 0;
   int64_t series = 0;      // series left without rows, forgotten
   bool over_size = false;  // still above max_bytes after the pass
@@ -136,8 +139,8 @@ class HistoryDb {
   std::string write(std::string_view batch, std::span<const DeviceRow> devices,
                     const WriteLimits& limits, WriteStats* stats);
   std::string load_devices(std::vector<DeviceRow>* out);
-  // Deletes what is older than the limits, then the oldest raw rows, minutes
-  // and hours while the file is above max_bytes; returns free pages to the
+  // Deletes what is older than the limits, then the oldest raw rows, minutes,
+  // 5-minute buckets and hours while the file is above max_bytes; returns free pages to the
   // file system.
   std::string enforce_retention(const RetentionLimits& limits, RetentionStats* stats);
 
@@ -161,8 +164,9 @@ class HistoryDb {
   std::string recent(std::span<const SeriesInfo> series, int64_t from_ms, int64_t to_ms,
                      int64_t limit, std::vector<RawValue>* out, bool* truncated);
   // Buckets of `step_ms` (a multiple of a minute) starting at from_ms (which
-  // must be minute aligned) up to to_ms (exclusive), from the per-hour table
-  // where whole hours allow and the per-minute one elsewhere. Empty buckets
+  // must be minute aligned) up to to_ms (exclusive), each read from the
+  // coarsest table whose rows fall whole into one bucket: hours, then
+  // 5-minute buckets, then minutes at the range's ragged ends. Empty buckets
   // are left out.
   std::string buckets(int64_t series_id, int64_t from_ms, int64_t to_ms, int64_t step_ms,
                       std::vector<Bucket>* out);
@@ -184,6 +188,15 @@ class HistoryDb {
   std::string delete_before(const char* sql, int64_t before_ms, int64_t* deleted);
   std::string trim_to_size(const RetentionLimits& limits, RetentionStats* stats);
   std::string forget_empty_series(int64_t* forgotten);
+  struct BucketQuery {
+    int64_t series_id;
+    int64_t step_ms;
+    int64_t origin_ms;  // where the first bucket starts
+    bool single;        // the whole range is one bucket
+  };
+  // The buckets of [from_ms, to_ms) from table kLevels[level] and finer.
+  std::string level_rows(size_t level, const BucketQuery& q, int64_t from_ms, int64_t to_ms,
+                         std::vector<Bucket>* out);
   std::string range_rows(const char* sql, int64_t series_id, int64_t from_ms, int64_t to_ms,
                          int64_t step_ms, int64_t origin_ms, std::vector<Bucket>* out);
 

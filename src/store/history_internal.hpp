@@ -13,8 +13,9 @@
 
 namespace edgemon::store::history_sql {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 inline constexpr int64_t kMinuteMs = 60000;
+inline constexpr int64_t kFiveMinutesMs = 300000;
 inline constexpr int64_t kHourMs = 3600000;
 
 struct StatementDeleter {

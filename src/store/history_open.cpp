@@ -43,6 +43,12 @@ CREATE TABLE minute (
   last REAL NOT NULL, last_t INTEGER NOT NULL,
   PRIMARY KEY (series, t_ms)
 ) WITHOUT ROWID;
+CREATE TABLE five_minute (
+  series INTEGER NOT NULL, t_ms INTEGER NOT NULL,
+  min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
+  last REAL NOT NULL, last_t INTEGER NOT NULL,
+  PRIMARY KEY (series, t_ms)
+) WITHOUT ROWID;
 CREATE TABLE hour (
   series INTEGER NOT NULL, t_ms INTEGER NOT NULL,
   min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
@@ -56,10 +62,33 @@ CREATE TABLE devices (
   last_seen_ms  INTEGER NOT NULL,
   points        INTEGER NOT NULL
 );
-INSERT INTO meta (key, value) VALUES ('schema_version', '1');
+INSERT INTO meta (key, value) VALUES ('schema_version', '2');
 )sql";
 
+// Tables every version has; later ones are added by migrate().
 constexpr const char* kTables[] = {"meta", "series", "raw", "minute", "hour", "devices"};
+
+// Version 1 had no five_minute table: it is built from the minutes, so
+// queries at 5-minute steps over what an older edgemon stored see it all.
+// `last` is the value of the bucket's latest minute.
+constexpr const char* kMigrateTo2 = R"sql(
+CREATE TABLE five_minute (
+  series INTEGER NOT NULL, t_ms INTEGER NOT NULL,
+  min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
+  last REAL NOT NULL, last_t INTEGER NOT NULL,
+  PRIMARY KEY (series, t_ms)
+) WITHOUT ROWID;
+INSERT INTO five_minute (series, t_ms, min, max, sum, count, last, last_t)
+  SELECT series, t_ms - ((t_ms % 300000) + 300000) % 300000 AS start,
+         min(min), max(max), sum(sum), sum(count), 0, max(last_t)
+  FROM minute GROUP BY series, start;
+UPDATE five_minute SET last = (
+  SELECT m.last FROM minute AS m
+  WHERE m.series = five_minute.series AND m.t_ms >= five_minute.t_ms
+    AND m.t_ms < five_minute.t_ms + 300000
+  ORDER BY m.last_t DESC LIMIT 1);
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+)sql";
 
 // The WAL is truncated back to this after a checkpoint that a large
 // retention pass grew it beyond.
@@ -93,6 +122,22 @@ Attempt check_schema(sqlite3* db, bool* exists) {
   return check_schema_version(db, kSchemaVersion, "not a history schema");
 }
 
+Attempt migrate(sqlite3* db) {
+  std::string message;
+  std::string version;
+  int rc = exec(db, "SELECT value FROM meta WHERE key = 'schema_version'", &message, &version);
+  if (rc != SQLITE_OK) return fail(rc, message);
+  if (version != "1") return {};
+  std::string sql = std::string("BEGIN IMMEDIATE;") + kMigrateTo2 + "COMMIT;";
+  rc = exec(db, sql.c_str(), &message);
+  if (rc != SQLITE_OK) {
+    std::string ignored;
+    exec(db, "ROLLBACK", &ignored);
+    return fail(rc, "migrate to schema 2: " + message);
+  }
+  return {};
+}
+
 Attempt setup_writer(sqlite3* db, bool exists, bool* created) {
   std::string message;
   std::string mode;
@@ -109,7 +154,10 @@ Attempt setup_writer(sqlite3* db, bool exists, bool* created) {
   rc = exec(db, "PRAGMA synchronous = NORMAL", &message);
   if (rc == SQLITE_OK) rc = exec(db, kJournalSizeLimit, &message);
   if (rc != SQLITE_OK) return fail(rc, message);
-  if (exists) return quick_check(db);
+  if (exists) {
+    if (Attempt a = quick_check(db); !a.ok()) return a;
+    return migrate(db);
+  }
   std::string sql = std::string("BEGIN IMMEDIATE;") + kCreateSchema + "COMMIT;";
   rc = exec(db, sql.c_str(), &message);
   if (rc != SQLITE_OK) {

@@ -42,6 +42,12 @@ constexpr const char* kMinuteTotal =
 constexpr const char* kHourTotal =
     "SELECT min(min), max(max), sum(sum), sum(count) FROM hour "
     "WHERE series = ?1 AND t_ms >= ?2 AND t_ms < ?3";
+constexpr const char* kFiveMinutesTotal =
+    "SELECT min(min), max(max), sum(sum), sum(count) FROM five_minute "
+    "WHERE series = ?1 AND t_ms >= ?2 AND t_ms < ?3";
+constexpr const char* kFiveMinutesRange =
+    "SELECT t_ms, min, max, sum, count FROM five_minute WHERE series = ?1 AND t_ms >= ?2 "
+    "AND t_ms < ?3 ORDER BY t_ms";
 constexpr const char* kHourRange =
     "SELECT t_ms, min, max, sum, count FROM hour WHERE series = ?1 AND t_ms >= ?2 AND t_ms < ?3 "
     "ORDER BY t_ms";
@@ -156,7 +162,7 @@ std::string HistoryDb::range_rows(const char* sql, int64_t series_id, int64_t fr
   q.bind(1, series_id).bind(2, from_ms).bind(3, to_ms);
   // The totals statements have no time column: their one row is the bucket
   // at origin_ms (and has a NULL count when no row matched).
-  bool total = sql == kMinuteTotal || sql == kHourTotal;
+  bool total = sql == kMinuteTotal || sql == kFiveMinutesTotal || sql == kHourTotal;
   int c = total ? 0 : 1;
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) {
@@ -176,22 +182,55 @@ std::string HistoryDb::range_rows(const char* sql, int64_t series_id, int64_t fr
   return rc == SQLITE_DONE ? "" : sql_error(db_, "read aggregates");
 }
 
+namespace {
+
+// A table of buckets and how to read a range of it.
+struct Level {
+  int64_t width_ms;
+  const char* range;  // the rows, oldest first
+  const char* total;  // the rows summed into one
+};
+
+// Coarsest first; the last one (minutes) can always be used.
+constexpr Level kLevels[] = {{kHourMs, kHourRange, kHourTotal},
+                             {kFiveMinutesMs, kFiveMinutesRange, kFiveMinutesTotal},
+                             {kMinuteMs, kMinuteRange, kMinuteTotal}};
+
+int64_t ceil_to(int64_t t, int64_t width) {
+  return floor_to(t + width - 1, width);
+}
+
+}  // namespace
+
+std::string HistoryDb::level_rows(size_t level, const BucketQuery& q, int64_t from_ms,
+                                  int64_t to_ms, std::vector<Bucket>* out) {
+  if (from_ms >= to_ms) return "";
+  const Level& l = kLevels[level];
+  const char* sql = q.single ? l.total : l.range;
+  if (level + 1 == std::size(kLevels)) {
+    return range_rows(sql, q.series_id, from_ms, to_ms, q.step_ms, q.origin_ms, out);
+  }
+  // A row of this table may stand for its finer rows only if it falls whole
+  // into one bucket: when the range is one bucket, or the buckets are whole
+  // rows of it, aligned to them.
+  if (!q.single &&
+      (q.step_ms % l.width_ms != 0 || floor_to(q.origin_ms, l.width_ms) != q.origin_ms)) {
+    return level_rows(level + 1, q, from_ms, to_ms, out);
+  }
+  int64_t a = std::min(to_ms, ceil_to(from_ms, l.width_ms));
+  int64_t b = std::max(a, floor_to(to_ms, l.width_ms));
+  std::string e = level_rows(level + 1, q, from_ms, a, out);
+  if (e.empty()) e = range_rows(sql, q.series_id, a, b, q.step_ms, q.origin_ms, out);
+  if (e.empty()) e = level_rows(level + 1, q, b, to_ms, out);
+  return e;
+}
+
 std::string HistoryDb::buckets(int64_t series_id, int64_t from_ms, int64_t to_ms, int64_t step_ms,
                                std::vector<Bucket>* out) {
   out->clear();
   if (from_ms >= to_ms || step_ms <= 0) return "";
-  // An hour row may stand for its 60 minutes only if they all fall in one
-  // bucket: when the range is one bucket, or buckets are whole hours.
-  bool single = to_ms - from_ms <= step_ms;
-  bool hours = single || (step_ms % kHourMs == 0 && from_ms % kHourMs == 0);
-  int64_t h1 = hours ? std::min(to_ms, floor_to(from_ms + kHourMs - 1, kHourMs)) : to_ms;
-  int64_t h2 = hours ? std::max(h1, floor_to(to_ms, kHourMs)) : to_ms;
-  const char* minutes = single ? kMinuteTotal : kMinuteRange;
-  std::string e = range_rows(minutes, series_id, from_ms, h1, step_ms, from_ms, out);
-  if (e.empty())
-    e = range_rows(single ? kHourTotal : kHourRange, series_id, h1, h2, step_ms, from_ms, out);
-  if (e.empty()) e = range_rows(minutes, series_id, h2, to_ms, step_ms, from_ms, out);
-  return e;
+  BucketQuery q{series_id, step_ms, from_ms, to_ms - from_ms <= step_ms};
+  return level_rows(0, q, from_ms, to_ms, out);
 }
 
 }  // namespace edgemon::store

@@ -18,11 +18,11 @@ constexpr FamilyDesc kDropped{
     "max_series (history.max_series), duplicate (same series and time already stored), "
     "too_old (older than aggregate_retention), non_finite (NaN or infinite), write_error.",
     Type::kCounter};
-constexpr FamilyDesc kDeleted{
-    "edgemon_history_deleted_rows_total",
-    "Rows deleted from the history file, by table (raw, minute, hour) and reason (retention, "
-    "max_bytes).",
-    Type::kCounter};
+constexpr FamilyDesc kDeleted{"edgemon_history_deleted_rows_total",
+                              "Rows deleted from the history file, by table (raw, minute, "
+                              "five_minute, hour) and reason (retention, "
+                              "max_bytes).",
+                              Type::kCounter};
 constexpr FamilyDesc kSeries{"edgemon_history_series", "Series in the history file.", Type::kGauge};
 constexpr FamilyDesc kFileBytes{"edgemon_history_file_bytes",
                                 "Size of the history file plus its write-ahead log.", Type::kGauge};
@@ -74,10 +74,14 @@ void History::write_metrics(metrics::MetricSink& sink) const {
     const char* reason;
     uint64_t rows;
   };
-  Row deleted[] = {
-      {"raw", "retention", x.raw_retention},       {"minute", "retention", x.minute_retention},
-      {"hour", "retention", x.hour_retention},     {"raw", "max_bytes", x.raw_max_bytes},
-      {"minute", "max_bytes", x.minute_max_bytes}, {"hour", "max_bytes", x.hour_max_bytes}};
+  Row deleted[] = {{"raw", "retention", x.raw_retention},
+                   {"minute", "retention", x.minute_retention},
+                   {"five_minute", "retention", x.five_minute_retention},
+                   {"hour", "retention", x.hour_retention},
+                   {"raw", "max_bytes", x.raw_max_bytes},
+                   {"minute", "max_bytes", x.minute_max_bytes},
+                   {"five_minute", "max_bytes", x.five_minute_max_bytes},
+                   {"hour", "max_bytes", x.hour_max_bytes}};
   sink.begin(kDeleted);
   for (const Row& r : deleted)
     sink.sample({{"table", r.table}, {"reason", r.reason}}, static_cast<double>(r.rows));

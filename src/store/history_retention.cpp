@@ -1,8 +1,8 @@
 // Retention: what is older than the configured windows goes, then, while the
 // file is above its size cap, the oldest raw rows, then the oldest minutes,
-// then the oldest hours. Deletes walk the (series, t_ms) keys one series at a
-// time, so each is a range of one B-tree, never a scan of the table, and run
-// in short transactions so queries and writes are not held up for long.
+// then the oldest 5-minute buckets, then the oldest hours. Deletes walk the (series, t_ms) keys one
+// series at a time, so each is a range of one B-tree, never a scan of the table, and run in short
+// transactions so queries and writes are not held up for long.
 #include <algorithm>
 #include <limits>
 
@@ -31,6 +31,10 @@ constexpr Table kMinute{"DELETE FROM minute WHERE series = ?1 AND t_ms < ?2",
                         "SELECT t_ms FROM minute WHERE series = ?1 ORDER BY t_ms LIMIT 1",
                         "SELECT t_ms FROM minute WHERE series = ?1 ORDER BY t_ms DESC LIMIT 1",
                         kMinuteMs};
+constexpr Table kFiveMinutes{
+    "DELETE FROM five_minute WHERE series = ?1 AND t_ms < ?2",
+    "SELECT t_ms FROM five_minute WHERE series = ?1 ORDER BY t_ms LIMIT 1",
+    "SELECT t_ms FROM five_minute WHERE series = ?1 ORDER BY t_ms DESC LIMIT 1", kFiveMinutesMs};
 constexpr Table kHour{"DELETE FROM hour WHERE series = ?1 AND t_ms < ?2",
                       "SELECT t_ms FROM hour WHERE series = ?1 ORDER BY t_ms LIMIT 1",
                       "SELECT t_ms FROM hour WHERE series = ?1 ORDER BY t_ms DESC LIMIT 1",
@@ -39,6 +43,7 @@ constexpr Table kHour{"DELETE FROM hour WHERE series = ?1 AND t_ms < ?2",
 constexpr const char* kHasRows =
     "SELECT EXISTS (SELECT 1 FROM raw WHERE series = ?1) OR "
     "EXISTS (SELECT 1 FROM minute WHERE series = ?1) OR "
+    "EXISTS (SELECT 1 FROM five_minute WHERE series = ?1) OR "
     "EXISTS (SELECT 1 FROM hour WHERE series = ?1)";
 constexpr const char* kDeleteSeries = "DELETE FROM series WHERE id = ?1";
 
@@ -103,8 +108,10 @@ std::string HistoryDb::trim_to_size(const RetentionLimits& limits, RetentionStat
   std::vector<int64_t> ids = ids_of(series_);
   for (int slice = 0; slice < limits.max_slices; ++slice) {
     if (used_bytes() <= limits.max_bytes) return "";
-    std::pair<const Table*, int64_t*> order[] = {
-        {&kRaw, &stats->raw_size}, {&kMinute, &stats->minute_size}, {&kHour, &stats->hour_size}};
+    std::pair<const Table*, int64_t*> order[] = {{&kRaw, &stats->raw_size},
+                                                 {&kMinute, &stats->minute_size},
+                                                 {&kFiveMinutes, &stats->five_minute_size},
+                                                 {&kHour, &stats->hour_size}};
     bool deleted_any = false;
     for (auto [table, counter] : order) {
       int64_t oldest = 0;
@@ -166,9 +173,11 @@ std::string HistoryDb::enforce_retention(const RetentionLimits& limits, Retentio
     int64_t before;
     int64_t* counter;
   };
-  Step steps[] = {{kRaw, limits.raw_before_ms, &stats->raw_age},
-                  {kMinute, limits.aggregate_before_ms - kMinuteMs + 1, &stats->minute_age},
-                  {kHour, limits.aggregate_before_ms - kHourMs + 1, &stats->hour_age}};
+  Step steps[] = {
+      {kRaw, limits.raw_before_ms, &stats->raw_age},
+      {kMinute, limits.aggregate_before_ms - kMinuteMs + 1, &stats->minute_age},
+      {kFiveMinutes, limits.aggregate_before_ms - kFiveMinutesMs + 1, &stats->five_minute_age},
+      {kHour, limits.aggregate_before_ms - kHourMs + 1, &stats->hour_age}};
   for (const Step& s : steps) {
     if (std::string e = delete_older(db_, *statements_, ids, s.table, s.before, s.counter);
         !e.empty()) {

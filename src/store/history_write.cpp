@@ -1,5 +1,5 @@
-// The write path: a batch of points becomes raw rows and per-minute and
-// per-hour aggregates in one transaction. Points may come in any order (an
+// The write path: a batch of points becomes raw rows and per-minute,
+// per-5-minute and per-hour aggregates in one transaction. Points may come in any order (an
 // agent replaying its backlog): each aggregate bucket is upserted, so
 // min/max/sum/count are right whatever the order, and a value whose raw row
 // already exists is counted once.
@@ -29,6 +29,7 @@ constexpr const char* kInsertRaw =
   "last = CASE WHEN excluded.last_t >= last_t THEN excluded.last ELSE last END, "            \
   "last_t = max(last_t, excluded.last_t)"
 constexpr const char* kUpsertMinute = EDGEMON_UPSERT_BUCKET("minute");
+constexpr const char* kUpsertFiveMinutes = EDGEMON_UPSERT_BUCKET("five_minute");
 constexpr const char* kUpsertHour = EDGEMON_UPSERT_BUCKET("hour");
 constexpr const char* kUpsertDevice =
     "INSERT INTO devices (device, tags, first_seen_ms, last_seen_ms, points) "
@@ -110,8 +111,15 @@ std::string HistoryDb::write(std::string_view batch, std::span<const DeviceRow> 
   WriteStats counted;
   // Keyed by (series, bucket start): a batch of 10 s points touches each
   // minute a handful of times but upserts it once.
-  std::map<std::pair<int64_t, int64_t>, Group> minutes;
-  std::map<std::pair<int64_t, int64_t>, Group> hours;
+  using Groups = std::map<std::pair<int64_t, int64_t>, Group>;
+  struct Level {
+    int64_t width;
+    const char* upsert;
+    Groups groups;
+  };
+  Level levels[] = {{kMinuteMs, kUpsertMinute, {}},
+                    {kFiveMinutesMs, kUpsertFiveMinutes, {}},
+                    {kHourMs, kUpsertHour, {}}};
   // Rolled back as a whole on failure: the series added in it too.
   std::vector<std::string> added;
   Transaction tx(db_);
@@ -143,16 +151,13 @@ std::string HistoryDb::write(std::string_view batch, std::span<const DeviceRow> 
         continue;
       }
       ++counted.written;
-      int64_t m = bucket_start(p.t_ms, kMinuteMs);
-      int64_t h = bucket_start(p.t_ms, kHourMs);
-      Group& gm = minutes[{id, m}];
-      gm.series = id;
-      gm.t_ms = m;
-      gm.add(p.t_ms, value);
-      Group& gh = hours[{id, h}];
-      gh.series = id;
-      gh.t_ms = h;
-      gh.add(p.t_ms, value);
+      for (Level& level : levels) {
+        int64_t start = bucket_start(p.t_ms, level.width);
+        Group& g = level.groups[{id, start}];
+        g.series = id;
+        g.t_ms = start;
+        g.add(p.t_ms, value);
+      }
     }
   }
   auto flat = [](const auto& groups) {
@@ -162,8 +167,9 @@ std::string HistoryDb::write(std::string_view batch, std::span<const DeviceRow> 
       out.push_back(g);
     return out;
   };
-  if (error.empty()) error = upsert_groups(kUpsertMinute, flat(minutes));
-  if (error.empty()) error = upsert_groups(kUpsertHour, flat(hours));
+  for (const Level& level : levels) {
+    if (error.empty()) error = upsert_groups(level.upsert, flat(level.groups));
+  }
   for (size_t i = 0; error.empty() && i < devices.size(); ++i) {
     const DeviceRow& d = devices[i];
     Stmt q(*statements_, kUpsertDevice);

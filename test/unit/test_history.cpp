@@ -279,11 +279,14 @@ void aggregates_equal_a_computation_over_raw_points(void**) {
   std::vector<SeriesInfo> series;
   ok(db->find_series({"", "system_metrics", "cpu"}, &series));
   assert_int_equal(series.size(), 4);
-  const int64_t steps[] = {kMinute, 5 * kMinute, 7 * kMinute, kHour, 2 * kHour, 0};
-  for (int round = 0; round < 60; ++round) {
-    int64_t step = steps[round % 6];
+  const int64_t steps[] = {kMinute, 5 * kMinute, 7 * kMinute, kHour, 2 * kHour, 0, 15 * kMinute};
+  for (int round = 0; round < 70; ++round) {
+    int64_t step = steps[round % 7];
     int64_t from = start + static_cast<int64_t>(rng() % static_cast<uint64_t>(4 * kHour));
-    int64_t align = step >= kHour && round % 2 == 0 ? kHour : kMinute;
+    // Aligned origins let the coarser tables answer; the others must not.
+    int64_t align = kMinute;
+    if (step >= kHour && round % 2 == 0) align = kHour;
+    if (step % (5 * kMinute) == 0 && round % 3 == 0) align = 5 * kMinute;
     from = from / align * align;
     int64_t to = from + kMinute + static_cast<int64_t>(rng() % static_cast<uint64_t>(3 * kHour));
     to = to / kMinute * kMinute;
@@ -327,11 +330,15 @@ void retention_deletes_exactly_what_is_old(void**) {
     write_points(*db, points);
     int64_t raw_before = base + 4 * kHour + 5000;
     int64_t agg_before = base + 7 * kHour + 30000;
-    int64_t raw_total, minute_total, hour_total, raw_old, minute_old, hour_old;
+    int64_t raw_total, minute_total, five_total, hour_total, raw_old, minute_old, five_old,
+        hour_old;
     {
       RawDb raw(path);
       raw_total = count(raw, "SELECT count(*) FROM raw");
       minute_total = count(raw, "SELECT count(*) FROM minute");
+      five_total = count(raw, "SELECT count(*) FROM five_minute");
+      five_old = count(raw, "SELECT count(*) FROM five_minute WHERE t_ms + 300000 <= " +
+                                std::to_string(agg_before));
       hour_total = count(raw, "SELECT count(*) FROM hour");
       raw_old = count(raw, "SELECT count(*) FROM raw WHERE t_ms < " + std::to_string(raw_before));
       minute_old = count(
@@ -341,6 +348,8 @@ void retention_deletes_exactly_what_is_old(void**) {
     }
     assert_int_equal(raw_total, 2 * 3600);
     assert_int_equal(minute_total, 2 * 600);
+    assert_int_equal(five_total, 2 * 120);
+    assert_int_equal(five_old, 2 * 84);
     assert_int_equal(hour_total, 2 * 10);
     assert_int_equal(raw_old, 2 * (4 * 360 + 1));
     assert_int_equal(minute_old, 2 * 420);
@@ -349,14 +358,18 @@ void retention_deletes_exactly_what_is_old(void**) {
     ok(db->enforce_retention({raw_before, agg_before, 0, 64}, &stats));
     assert_int_equal(stats.raw_age, raw_old);
     assert_int_equal(stats.minute_age, minute_old);
+    assert_int_equal(stats.five_minute_age, five_old);
     assert_int_equal(stats.hour_age, hour_old);
-    assert_int_equal(stats.raw_size + stats.minute_size + stats.hour_size, 0);
+    assert_int_equal(stats.raw_size + stats.minute_size + stats.five_minute_size + stats.hour_size,
+                     0);
     assert_int_equal(stats.series, 0);
     RawDb raw(path);
     assert_int_equal(count(raw, "SELECT count(*) FROM raw"), raw_total - raw_old);
     assert_int_equal(count(raw, "SELECT min(t_ms) FROM raw"), base + 4 * kHour + 10000);
     assert_int_equal(count(raw, "SELECT count(*) FROM minute"), minute_total - minute_old);
     assert_int_equal(count(raw, "SELECT min(t_ms) FROM minute"), base + 7 * kHour);
+    assert_int_equal(count(raw, "SELECT count(*) FROM five_minute"), five_total - five_old);
+    assert_int_equal(count(raw, "SELECT min(t_ms) FROM five_minute"), base + 7 * kHour);
     assert_int_equal(count(raw, "SELECT count(*) FROM hour"), hour_total - hour_old);
     assert_int_equal(count(raw, "SELECT min(t_ms) FROM hour"), base + 7 * kHour);
     // Everything old: the series, now empty, are forgotten.
@@ -365,6 +378,54 @@ void retention_deletes_exactly_what_is_old(void**) {
     assert_int_equal(db->series_count(), 0);
     assert_int_equal(count(raw, "SELECT count(*) FROM series"), 0);
   }
+}
+
+// A file of schema 1 (no five_minute table) is upgraded in place when the
+// writer opens it: the table is rebuilt from the minutes, exactly as
+// writing the points would have made it.
+void schema_1_file_gains_five_minute_buckets(void**) {
+  TempDir dir;
+  std::string path = dir.file("history.db");
+  int64_t base = 1714564800000 + 2 * kMinute;  // not on a 5-minute boundary
+  std::mt19937_64 rng(7);
+  std::vector<Point> points;
+  for (int64_t t = base; t < base + 3 * kHour; t += 7000) {
+    points.push_back(point("a", t, {{"cpu", static_cast<double>(rng() % 1000) / 10.0}}));
+  }
+  const std::string rows =
+      "SELECT group_concat(series || ':' || t_ms || ':' || min || ':' || max || ':' || sum || "
+      "':' || count || ':' || last || ':' || last_t, ';') FROM (SELECT * FROM five_minute ORDER "
+      "BY series, t_ms)";
+  auto text = [&](RawDb& raw) {
+    sqlite3_stmt* s = nullptr;
+    assert_int_equal(sqlite3_prepare_v2(raw.db, rows.c_str(), -1, &s, nullptr), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    std::string out(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+    sqlite3_finalize(s);
+    return out;
+  };
+  std::string written;
+  {
+    auto db = open_db(path);
+    write_points(*db, points);
+  }
+  {
+    RawDb raw(path);
+    written = text(raw);
+    assert_true(raw.scalar("SELECT count(*) FROM five_minute") == 37);
+    char* err = nullptr;
+    assert_int_equal(sqlite3_exec(raw.db,
+                                  "DROP TABLE five_minute; UPDATE meta SET value = '1' "
+                                  "WHERE key = 'schema_version'",
+                                  nullptr, nullptr, &err),
+                     SQLITE_OK);
+  }
+  HistoryOpenReport report;
+  auto db = open_db(path, false, &report);
+  assert_true(report.moved_to.empty());
+  RawDb raw(path);
+  assert_int_equal(raw.scalar("SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+  assert_string_equal(text(raw).c_str(), written.c_str());
 }
 
 void size_cap_deletes_the_oldest_first(void**) {
@@ -664,6 +725,7 @@ int main() {
       cmocka_unit_test(points_written_then_queried_newest_first),
       cmocka_unit_test(aggregates_equal_a_computation_over_raw_points),
       cmocka_unit_test(retention_deletes_exactly_what_is_old),
+      cmocka_unit_test(schema_1_file_gains_five_minute_buckets),
       cmocka_unit_test(size_cap_deletes_the_oldest_first),
       cmocka_unit_test(max_series_is_enforced_and_counted),
       cmocka_unit_test(queue_bound_drops_are_counted),
