@@ -45,5 +45,7 @@ bool parse_rfc3339(std::string_view text, Rfc3339Time* out, const Rfc3339Options
 
 // Unix ms as RFC 3339 in UTC with milliseconds: "2026-11-22T06:54:11.243Z".
 std::string format_rfc3339_ms(int64_t unix_ms);
+// The same appended to `out`: a query answer writes thousands of times.
+void append_rfc3339_ms(std::string& out, int64_t unix_ms);
 
 }  // namespace edgemon

@@ -145,6 +145,11 @@ void formats_milliseconds_in_utc(void**) {
   assert_string_equal(format_rfc3339_ms(-1).c_str(), "1969-12-31T23:59:59.999Z");
   assert_string_equal(format_rfc3339_ms(-62135596800000).c_str(), "0001-01-01T00:00:00.000Z");
   assert_string_equal(format_rfc3339_ms(253402300799999).c_str(), "9999-12-31T23:59:59.999Z");
+  // Beyond RFC 3339's years the fields still read right.
+  assert_string_equal(format_rfc3339_ms(253402300800000).c_str(), "10000-01-01T00:00:00.000Z");
+  std::string appended = "at ";
+  append_rfc3339_ms(appended, 1000);
+  assert_string_equal(appended.c_str(), "at 1970-01-01T00:00:01.000Z");
   for (int64_t ms : {int64_t{0}, int64_t{-1}, int64_t{951868800123}, int64_t{-62167219200000},
                      int64_t{253402300799999}}) {
     assert_int_equal(parsed(format_rfc3339_ms(ms).c_str()).unix_ms(), ms);
