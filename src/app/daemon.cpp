@@ -137,9 +137,9 @@ class Daemon final : private api::IngestSink {
   // IngestSink: points pushed to this hub.
   Prepare preparer() override {
     return [encoding = pipeline_.ingest_encoding(),
-            values = history_.keeps_values()](api::IngestBatch& batch) {
+            keep = history_.intake_mode()](api::IngestBatch& batch) {
       batch.outputs = {encoding, encoding->encode(batch.points)};
-      batch.history = store::History::prepare(batch.points, values);
+      batch.history = store::History::prepare(batch.points, keep);
     };
   }
   void accept(api::IngestBatch&& batch, Durable durable) override {

@@ -1,5 +1,7 @@
 #include "core/worker_thread.hpp"
 
+#include <sched.h>
+
 #include <cassert>
 #include <condition_variable>
 #include <deque>
@@ -88,7 +90,7 @@ void WorkerThread::Impl::set_referenced(bool referenced) {
   }
 }
 
-WorkerThread::WorkerThread(uv_loop_t* loop) : impl_(std::make_unique<Impl>()) {
+WorkerThread::WorkerThread(uv_loop_t* loop, Priority priority) : impl_(std::make_unique<Impl>()) {
   impl_->loop = loop;
   int rc = uv_async_init(loop, impl_->async.get(), [](uv_async_t* handle) {
     if (handle->data != nullptr) static_cast<Impl*>(handle->data)->deliver();
@@ -98,7 +100,15 @@ WorkerThread::WorkerThread(uv_loop_t* loop) : impl_(std::make_unique<Impl>()) {
   impl_->async.mark_initialized();
   impl_->async.get()->data = impl_.get();
   impl_->set_referenced(false);
-  impl_->thread = std::thread([impl = impl_.get()] { impl->run_worker(); });
+  impl_->thread = std::thread([impl = impl_.get(), priority] {
+    // Linux schedules each thread on its own; moving to SCHED_IDLE needs
+    // no privilege. Failing leaves the thread at the normal priority.
+    if (priority == Priority::kBackground) {
+      sched_param none{};
+      sched_setscheduler(0, SCHED_IDLE, &none);
+    }
+    impl->run_worker();
+  });
 }
 
 WorkerThread::~WorkerThread() {

@@ -13,7 +13,14 @@ namespace edgemon {
 
 class WorkerThread {
  public:
-  explicit WorkerThread(uv_loop_t* loop);
+  enum class Priority {
+    kNormal,
+    // SCHED_IDLE: runs only on CPU nothing else wants. For work that may
+    // fall behind (and drop, counted) when the machine is busy, so that it
+    // takes no CPU from what must not fall behind.
+    kBackground,
+  };
+  explicit WorkerThread(uv_loop_t* loop, Priority priority = Priority::kNormal);
   // Runs every job still queued (so that data handed over is written), then
   // joins; completions not yet delivered are dropped.
   ~WorkerThread();

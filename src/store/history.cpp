@@ -14,14 +14,25 @@ namespace {
 // burst from ingest does not sit in memory.
 constexpr int64_t kFlushDelayMs = 1000;
 constexpr size_t kFlushBytes = 256 * 1024;
-// The read connection is the one that scans ranges; the writer touches
-// mostly the newest pages. 1 MiB each keeps the pair within 2 MiB.
-constexpr int64_t kCacheKib = 1024;
+// The writer touches the newest leaf page of every series in each of the
+// four tables: about 8 MiB for 500 series (a hub of 50 devices). With
+// less, every write reads and spills pages through the kernel, which at a
+// busy hub's rate cost it more CPU than the SQL itself. SQLite fills the
+// cache only as pages are used, so an agent with its few series stays
+// small. The read connection scans ranges and keeps 1 MiB.
+constexpr int64_t kWriterCacheKib = 8192;
+constexpr int64_t kReaderCacheKib = 1024;
 
 }  // namespace
 
 History::History(uv_loop_t* loop)
-    : loop_(loop), writer_(loop), reader_(loop), flush_timer_(loop), retention_timer_(loop) {
+    // Ingest and collection must never wait for the history: under load
+    // its writer falls behind, and its queue bound drops (and counts) values.
+    : loop_(loop),
+      writer_(loop, WorkerThread::Priority::kBackground),
+      reader_(loop),
+      flush_timer_(loop),
+      retention_timer_(loop) {
   flush_timer_.unref();
   retention_timer_.unref();
 }
@@ -79,7 +90,7 @@ void History::open_files(bool load_devices) {
     std::vector<DeviceRow> rows;
   };
   auto r = std::make_shared<Result>();
-  HistoryOptions options{path_, false, kCacheKib, 1000};
+  HistoryOptions options{path_, false, kWriterCacheKib, 1000};
   writer_.post(
       [this, r, options, load_devices] {
         writer_db_.reset();
@@ -143,7 +154,7 @@ void History::open_reader() {
     std::string error;
   };
   auto r = std::make_shared<Result>();
-  HistoryOptions options{path_, true, kCacheKib, 1000};
+  HistoryOptions options{path_, true, kReaderCacheKib, 1000};
   reader_.post(
       [this, r, options] {
         reader_db_.reset();
@@ -168,15 +179,25 @@ void History::close_files() {
 }
 
 void History::add(std::span<const metrics::Point> points) {
-  add(prepare(points, keeps_values()));
+  add(prepare(points, keeps_values() ? Intake::kValues : Intake::kDevicesOnly));
 }
 
-HistoryIntake History::prepare(std::span<const metrics::Point> points, bool values) {
+History::Intake History::intake_mode() const {
+  if (!keeps_values()) return Intake::kDevicesOnly;
+  auto limit = static_cast<size_t>(config_.max_queue_bytes.bytes);
+  return queue_bytes() >= limit ? Intake::kCountValues : Intake::kValues;
+}
+
+HistoryIntake History::prepare(std::span<const metrics::Point> points, Intake keep) {
   HistoryIntake intake;
   intake.devices = sightings(points);
-  if (!values) return intake;
-  for (const metrics::Point& p : points)
-    intake.values.append(p, device_of(p), &intake.non_finite);
+  if (keep == Intake::kCountValues) {
+    for (const metrics::Point& p : points)
+      intake.queue_full += PointBatch::values_in(p);
+  } else if (keep == Intake::kValues) {
+    for (const metrics::Point& p : points)
+      intake.values.append(p, device_of(p), &intake.non_finite);
+  }
   return intake;
 }
 
@@ -189,7 +210,7 @@ void History::add(HistoryIntake&& intake) {
   size_t offered = intake.values.values();
   size_t room = limit > inflight_bytes_ ? limit - inflight_bytes_ : 0;
   size_t queued = pending_.append(std::move(intake.values), room);
-  report_.dropped.queue_full += offered - queued;
+  report_.dropped.queue_full += offered - queued + intake.queue_full;
   report_.dropped.non_finite += static_cast<uint64_t>(intake.non_finite);
   if (pending_.bytes() >= kFlushBytes) {
     flush();

@@ -71,6 +71,8 @@ struct HistoryReport {
 struct HistoryIntake {
   PointBatch values;  // empty unless history kept values when prepared
   int64_t non_finite = 0;
+  // Values not laid out because the queue was full when they came.
+  uint64_t queue_full = 0;
   std::vector<DeviceSighting> devices;
 };
 
@@ -96,11 +98,14 @@ class History {
   // registry and, if history is enabled, queued for the file. Returns in
   // microseconds: copies and appends only.
   void add(std::span<const metrics::Point> points);
-  // The same in two steps: prepare() on any thread (values laid out only
-  // if `values`, i.e. keeps_values() when the points came), add() on the loop.
-  static HistoryIntake prepare(std::span<const metrics::Point> points, bool values);
+  // The same in two steps: prepare() on any thread, add() on the loop.
+  // `keep` is intake_mode() when the points came: at a queue already full,
+  // copying values only to drop them would cost a busy hub most of it.
+  enum class Intake { kDevicesOnly, kCountValues, kValues };
+  static HistoryIntake prepare(std::span<const metrics::Point> points, Intake keep);
   void add(HistoryIntake&& intake);
   bool keeps_values() const { return config_.enabled && !stopping_; }
+  Intake intake_mode() const;
   // This device's own points of one collection round, kept according to
   // history.schema (system_metrics, host or both).
   void add_own(std::span<const metrics::Point> host,

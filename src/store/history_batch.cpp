@@ -43,6 +43,14 @@ int64_t floor_div(int64_t a, int64_t b) {
 
 }  // namespace
 
+size_t PointBatch::values_in(const metrics::Point& point) {
+  size_t n = 0;
+  double v = 0;
+  for (const auto& f : point.fields)
+    n += numeric(f.value, &v) ? 1 : 0;
+  return n;
+}
+
 size_t PointBatch::append(const metrics::Point& point, std::string_view device,
                           int64_t* non_finite) {
   size_t start = data_.size();

@@ -1,6 +1,8 @@
 // WorkerThread: jobs in posting order on another thread, completions in the
 // same order on the loop thread, queued jobs run by the destructor, and a
 // completion that destroys its own WorkerThread.
+#include <sched.h>
+
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -128,6 +130,22 @@ void posting_from_a_completion_works(void**) {
   assert_int_equal(worker.pending(), 0);
 }
 
+// The history's writer must not take CPU from ingest: its jobs run at
+// SCHED_IDLE, the loop and an ordinary worker stay where they were.
+void background_worker_runs_at_idle_priority(void**) {
+  Loop l;
+  WorkerThread background(&l.loop, WorkerThread::Priority::kBackground);
+  WorkerThread normal(&l.loop);
+  int background_policy = -1;
+  int normal_policy = -1;
+  background.post([&] { background_policy = sched_getscheduler(0); }, nullptr);
+  normal.post([&] { normal_policy = sched_getscheduler(0); }, nullptr);
+  uv_run(&l.loop, UV_RUN_DEFAULT);
+  assert_int_equal(background_policy, SCHED_IDLE);
+  assert_int_equal(normal_policy, SCHED_OTHER);
+  assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
+}
+
 }  // namespace
 
 int main() {
@@ -137,6 +155,7 @@ int main() {
       cmocka_unit_test(destructor_runs_queued_jobs_and_drops_completions),
       cmocka_unit_test(a_completion_may_destroy_the_worker),
       cmocka_unit_test(posting_from_a_completion_works),
+      cmocka_unit_test(background_worker_runs_at_idle_priority),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
