@@ -121,6 +121,9 @@ void Pipeline::reconfigure(const config::Config& config) {
   if (config.spool.path != spool_config_.path || config.spool.sync != spool_config_.sync) {
     log::warn("restart_needed", {{"keys", "spool.path, spool.sync"}});
   }
+  std::vector<const InfluxOutput*> before;
+  for (const auto& o : outputs_)
+    before.push_back(o.get());
   std::vector<std::unique_ptr<InfluxOutput>> next;
   const std::vector<config::InfluxOutputConfig> all = config.outputs.all();
   for (const auto& c : all) {
@@ -148,7 +151,12 @@ void Pipeline::reconfigure(const config::Config& config) {
     }
   }
   outputs_ = std::move(next);
-  remake_encoding();
+  // Points being encoded on the thread pool stay valid through a reload
+  // that kept every output as it was.
+  bool same = outputs_.size() == before.size();
+  for (size_t i = 0; same && i < outputs_.size(); ++i)
+    same = outputs_[i].get() == before[i];
+  if (!same) remake_encoding();
   spool_config_.commit_interval = config.spool.commit_interval;
   if (!started_ && !outputs_.empty()) {
     begin();  // The first output: the spool was never opened.

@@ -193,7 +193,7 @@ HistoryIntake History::prepare(std::span<const metrics::Point> points, Intake ke
   intake.devices = sightings(points);
   if (keep == Intake::kCountValues) {
     for (const metrics::Point& p : points)
-      intake.queue_full += PointBatch::values_in(p);
+      intake.queue_full += PointBatch::values_in(p, &intake.non_finite);
   } else if (keep == Intake::kValues) {
     for (const metrics::Point& p : points)
       intake.values.append(p, device_of(p), &intake.non_finite);

@@ -101,6 +101,8 @@ class History {
   // The same in two steps: prepare() on any thread, add() on the loop.
   // `keep` is intake_mode() when the points came: at a queue already full,
   // copying values only to drop them would cost a busy hub most of it.
+  // Points that came while history was off are not its own, even if a
+  // reload turns it on before add().
   enum class Intake { kDevicesOnly, kCountValues, kValues };
   static HistoryIntake prepare(std::span<const metrics::Point> points, Intake keep);
   void add(HistoryIntake&& intake);

@@ -43,11 +43,17 @@ int64_t floor_div(int64_t a, int64_t b) {
 
 }  // namespace
 
-size_t PointBatch::values_in(const metrics::Point& point) {
+size_t PointBatch::values_in(const metrics::Point& point, int64_t* non_finite) {
   size_t n = 0;
   double v = 0;
-  for (const auto& f : point.fields)
-    n += numeric(f.value, &v) ? 1 : 0;
+  for (const auto& f : point.fields) {
+    if (!numeric(f.value, &v)) continue;
+    if (std::isfinite(v)) {
+      ++n;
+    } else {
+      ++*non_finite;
+    }
+  }
   return n;
 }
 

@@ -20,8 +20,9 @@ class PointBatch {
   // device_id tag. Returns the values appended; *non_finite counts those
   // left out for being NaN or infinite.
   size_t append(const metrics::Point& point, std::string_view device, int64_t* non_finite);
-  // The numeric fields of `point`: what append() would look at.
-  static size_t values_in(const metrics::Point& point);
+  // The values append() would take of `point`; *non_finite counts those it
+  // would leave out for being NaN or infinite.
+  static size_t values_in(const metrics::Point& point, int64_t* non_finite);
 
   size_t bytes() const { return data_.size(); }
   size_t values() const { return values_; }
