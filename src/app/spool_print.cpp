@@ -1,11 +1,10 @@
 #include "app/spool_print.hpp"
 
-#include <charconv>
 #include <chrono>
-#include <ctime>
 
 #include "core/config_types.hpp"
 #include "core/json_text.hpp"
+#include "core/rfc3339.hpp"
 
 namespace edgemon::app {
 namespace {
@@ -32,61 +31,10 @@ bool all_digits(std::string_view s) {
   return true;
 }
 
-// Reads `width` digits at `pos`.
-bool digits_at(std::string_view s, size_t pos, size_t width, int* out) {
-  if (pos + width > s.size() || !all_digits(s.substr(pos, width))) return false;
-  std::from_chars(s.data() + pos, s.data() + pos + width, *out);
-  return true;
-}
-
-// YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
-bool parse_rfc3339(std::string_view s, int64_t* out_ms) {
-  int year, month, day, hour, minute, second;
-  if (!digits_at(s, 0, 4, &year) || s.size() < 19 || s[4] != '-' || !digits_at(s, 5, 2, &month) ||
-      s[7] != '-' || !digits_at(s, 8, 2, &day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      !digits_at(s, 11, 2, &hour) || s[13] != ':' || !digits_at(s, 14, 2, &minute) ||
-      s[16] != ':' || !digits_at(s, 17, 2, &second)) {
-    return false;
-  }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    return false;
-  }
-  size_t pos = 19;
-  int64_t millis = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    size_t start = ++pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9')
-      ++pos;
-    if (pos == start) return false;
-    for (size_t i = start; i < start + 3; ++i)
-      millis = millis * 10 + (i < pos ? s[i] - '0' : 0);
-  }
-  int64_t offset_minutes = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh, om;
-    if (!digits_at(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !digits_at(s, pos + 4, 2, &om)) {
-      return false;
-    }
-    offset_minutes = (s[pos] == '-' ? -1 : 1) * (oh * 60 + om);
-    pos += 6;
-  } else {
-    return false;
-  }
-  if (pos != s.size()) return false;
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  int64_t secs = static_cast<int64_t>(timegm(&tm)) - offset_minutes * 60;
-  *out_ms = secs * 1000 + millis;
-  return true;
-}
+// How operators type times on the command line: a space for the T is fine,
+// and second 60 is the next minute's first.
+constexpr Rfc3339Options kCommandLineTime{.space_separator = true,
+                                          .leap_second = LeapSecond::kNextMinute};
 
 void field(std::string& out, const char* key, int64_t value) {
   out += format("\"%s\":%lld,", key, ll(value));
@@ -119,7 +67,10 @@ std::string parse_point_in_time(std::string_view text, int64_t now, int64_t* out
     *out_ms = secs * 1000;
     return "";
   }
-  if (parse_rfc3339(text, out_ms)) return "";
+  if (Rfc3339Time t; parse_rfc3339(text, &t, kCommandLineTime)) {
+    *out_ms = t.unix_ms();
+    return "";
+  }
   // A bare number is Unix seconds (above), so a duration needs its unit.
   config::Duration d{};
   if (!text.empty() && !all_digits(text.substr(text.size() - 1)) &&
@@ -129,20 +80,6 @@ std::string parse_point_in_time(std::string_view text, int64_t now, int64_t* out
   }
   return "expected RFC 3339 (2025-01-31T12:00:00Z), Unix seconds or a duration (2h, 7d), got '" +
          std::string(text) + "'";
-}
-
-std::string format_rfc3339_ms(int64_t unix_ms) {
-  int64_t secs = unix_ms / 1000;
-  int64_t millis = unix_ms % 1000;
-  if (millis < 0) {
-    millis += 1000;
-    secs -= 1;
-  }
-  auto t = static_cast<time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return format("%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ll(millis));
 }
 
 std::string format_age(int64_t ms) {

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/rfc3339.hpp"
 #include "store/spool.hpp"
 
 namespace edgemon::app {
@@ -16,7 +17,7 @@ int64_t now_ms();
 // duration meaning that long before now (2h, 7d). Returns "" or the error.
 std::string parse_point_in_time(std::string_view text, int64_t now, int64_t* out_ms);
 // RFC 3339 in UTC with milliseconds, e.g. 2025-01-31T12:00:00.250Z.
-std::string format_rfc3339_ms(int64_t unix_ms);
+using edgemon::format_rfc3339_ms;
 // A coarse age for people: 45s, 12m30s, 3h5m, 2d4h.
 std::string format_age(int64_t ms);
 
