@@ -263,9 +263,8 @@ Rendered render_series(store::HistoryDb* db, const UsageParams& p, int64_t max_p
         break;
       }
       ++emitted;
-      out += first ? "{" : ",{";
+      out += first ? "{\"time\":" : ",{\"time\":";
       first = false;
-      key(out, "time");
       append_time(out, b.t_ms);
       out += ",\"avg\":";
       append_number(out, b.sum / static_cast<double>(b.count));
