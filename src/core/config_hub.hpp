@@ -135,11 +135,12 @@ struct HistorySection {
     v.field("raw_retention", raw_retention, "Raw points are kept this long.",
             IntRange{60000, 365LL * 86400000});
     v.field("aggregate_retention", aggregate_retention,
-            "Per-minute aggregates (min, max, avg, last, count) are kept this long.",
+            "Per-minute, per-5-minute and per-hour aggregates (min, max, avg, last, count) are "
+            "kept this long.",
             IntRange{60000, 3650LL * 86400000});
     v.field("max_bytes", max_bytes,
-            "Size the file may reach; beyond it the oldest raw points, then the oldest "
-            "aggregates are deleted (counted).",
+            "Size the file may reach; beyond it the oldest raw points, then the oldest minutes, "
+            "5-minute buckets and hours are deleted (counted).",
             IntRange{1024 * 1024, int64_t{1} << 40});
     v.field("retention_interval", retention_interval,
             "How often retention and the size limit are enforced.", IntRange{1000, 86400000});

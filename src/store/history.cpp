@@ -127,6 +127,10 @@ void History::on_opened(std::string error, HistoryOpenReport report, std::vector
     } else {
       devices_.mark_all_dirty();
     }
+    if (report.upgraded_from != 0) {
+      log::info("history_upgraded",
+                {{"path", path_}, {"from_schema", static_cast<int64_t>(report.upgraded_from)}});
+    }
     log::info("history_opened", {{"path", path_},
                                  {"created", report.created},
                                  {"devices", static_cast<uint64_t>(rows.size())}});

@@ -40,6 +40,8 @@ struct HistoryOptions {
 
 struct HistoryOpenReport {
   bool created = false;
+  // The schema version the file had, when opening upgraded it; else 0.
+  int upgraded_from = 0;
   // The file was not a usable history: renamed to `moved_to`, a new one begun.
   std::string corrupt_reason;
   std::string moved_to;

@@ -122,7 +122,7 @@ Attempt check_schema(sqlite3* db, bool* exists) {
   return check_schema_version(db, kSchemaVersion, "not a history schema");
 }
 
-Attempt migrate(sqlite3* db) {
+Attempt migrate(sqlite3* db, int* upgraded_from) {
   std::string message;
   std::string version;
   int rc = exec(db, "SELECT value FROM meta WHERE key = 'schema_version'", &message, &version);
@@ -135,10 +135,11 @@ Attempt migrate(sqlite3* db) {
     exec(db, "ROLLBACK", &ignored);
     return fail(rc, "migrate to schema 2: " + message);
   }
+  *upgraded_from = 1;
   return {};
 }
 
-Attempt setup_writer(sqlite3* db, bool exists, bool* created) {
+Attempt setup_writer(sqlite3* db, bool exists, HistoryOpenReport* setup) {
   std::string message;
   std::string mode;
   // auto_vacuum only takes effect before the first table exists.
@@ -156,7 +157,7 @@ Attempt setup_writer(sqlite3* db, bool exists, bool* created) {
   if (rc != SQLITE_OK) return fail(rc, message);
   if (exists) {
     if (Attempt a = quick_check(db); !a.ok()) return a;
-    return migrate(db);
+    return migrate(db, &setup->upgraded_from);
   }
   std::string sql = std::string("BEGIN IMMEDIATE;") + kCreateSchema + "COMMIT;";
   rc = exec(db, sql.c_str(), &message);
@@ -164,11 +165,11 @@ Attempt setup_writer(sqlite3* db, bool exists, bool* created) {
     exec(db, "ROLLBACK", &mode);
     return fail(rc, message);
   }
-  *created = true;
+  setup->created = true;
   return {};
 }
 
-Attempt attempt_open(const HistoryOptions& options, Connection* conn, bool* created) {
+Attempt attempt_open(const HistoryOptions& options, Connection* conn, HistoryOpenReport* setup) {
   Attempt opened = open_file(options.path, options.read_only, options.busy_timeout_ms, &conn->db);
   if (!opened.ok()) return opened;
   // Memory stays flat however large the file grows: the cache is bounded
@@ -184,7 +185,7 @@ Attempt attempt_open(const HistoryOptions& options, Connection* conn, bool* crea
     if (!exists) return {Outcome::kFailed, "not a history: the database is empty"};
     return {};
   }
-  return setup_writer(conn->db, exists, created);
+  return setup_writer(conn->db, exists, setup);
 }
 
 int64_t stat_size(const std::string& path) {
@@ -252,8 +253,8 @@ std::unique_ptr<HistoryDb> HistoryDb::open(const HistoryOptions& options, Histor
   *error = open_or_repair(options.path, "history", !options.read_only, &report->corrupt_reason,
                           &report->moved_to, [&]() -> Attempt {
                             Connection conn;
-                            bool created = false;
-                            Attempt a = attempt_open(options, &conn, &created);
+                            HistoryOpenReport setup;
+                            Attempt a = attempt_open(options, &conn, &setup);
                             if (!a.ok()) return a;
                             std::unique_ptr<HistoryDb> opened(new HistoryDb());
                             opened->path_ = options.path;
@@ -262,7 +263,8 @@ std::unique_ptr<HistoryDb> HistoryDb::open(const HistoryOptions& options, Histor
                             std::string e = options.read_only ? "" : opened->load_series();
                             if (!e.empty())
                               return {Outcome::kCorrupt, "not a history schema: " + e};
-                            report->created = created;
+                            report->created = setup.created;
+                            report->upgraded_from = setup.upgraded_from;
                             db = std::move(opened);
                             return {};
                           });

@@ -423,6 +423,7 @@ void schema_1_file_gains_five_minute_buckets(void**) {
   HistoryOpenReport report;
   auto db = open_db(path, false, &report);
   assert_true(report.moved_to.empty());
+  assert_int_equal(report.upgraded_from, 1);
   RawDb raw(path);
   assert_int_equal(raw.scalar("SELECT value FROM meta WHERE key = 'schema_version'"), 2);
   assert_string_equal(text(raw).c_str(), written.c_str());
