@@ -17,6 +17,13 @@ using namespace history_sql;
 
 namespace {
 
+// One bucket table per width (minute, five_minute, hour), all alike.
+#define EDGEMON_AGGREGATE_TABLE(name)                                                     \
+  "CREATE TABLE " name                                                                    \
+  " (\n  series INTEGER NOT NULL, t_ms INTEGER NOT NULL,\n  min REAL NOT NULL, max REAL " \
+  "NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,\n  last REAL NOT NULL, last_t "   \
+  "INTEGER NOT NULL,\n  PRIMARY KEY (series, t_ms)\n) WITHOUT ROWID;\n"
+
 // The README documents this schema for operators; keep them in step.
 // WITHOUT ROWID keys rows by (series, t_ms): a series' range is one
 // contiguous stretch of the B-tree, and the row carries no rowid besides.
@@ -37,24 +44,8 @@ CREATE TABLE raw (
   value  REAL    NOT NULL,
   PRIMARY KEY (series, t_ms)
 ) WITHOUT ROWID;
-CREATE TABLE minute (
-  series INTEGER NOT NULL, t_ms INTEGER NOT NULL,
-  min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
-  last REAL NOT NULL, last_t INTEGER NOT NULL,
-  PRIMARY KEY (series, t_ms)
-) WITHOUT ROWID;
-CREATE TABLE five_minute (
-  series INTEGER NOT NULL, t_ms INTEGER NOT NULL,
-  min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
-  last REAL NOT NULL, last_t INTEGER NOT NULL,
-  PRIMARY KEY (series, t_ms)
-) WITHOUT ROWID;
-CREATE TABLE hour (
-  series INTEGER NOT NULL, t_ms INTEGER NOT NULL,
-  min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
-  last REAL NOT NULL, last_t INTEGER NOT NULL,
-  PRIMARY KEY (series, t_ms)
-) WITHOUT ROWID;
+)sql" EDGEMON_AGGREGATE_TABLE("minute") EDGEMON_AGGREGATE_TABLE("five_minute")
+    EDGEMON_AGGREGATE_TABLE("hour") R"sql(
 CREATE TABLE devices (
   device        TEXT PRIMARY KEY NOT NULL,
   tags          TEXT NOT NULL,
@@ -71,13 +62,7 @@ constexpr const char* kTables[] = {"meta", "series", "raw", "minute", "hour", "d
 // Version 1 had no five_minute table: it is built from the minutes, so
 // queries at 5-minute steps over what an older edgemon stored see it all.
 // `last` is the value of the bucket's latest minute.
-constexpr const char* kMigrateTo2 = R"sql(
-CREATE TABLE five_minute (
-  series INTEGER NOT NULL, t_ms INTEGER NOT NULL,
-  min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL, count INTEGER NOT NULL,
-  last REAL NOT NULL, last_t INTEGER NOT NULL,
-  PRIMARY KEY (series, t_ms)
-) WITHOUT ROWID;
+constexpr const char* kMigrateTo2 = EDGEMON_AGGREGATE_TABLE("five_minute") R"sql(
 INSERT INTO five_minute (series, t_ms, min, max, sum, count, last, last_t)
   SELECT series, t_ms - ((t_ms % 300000) + 300000) % 300000 AS start,
          min(min), max(max), sum(sum), sum(count), 0, max(last_t)
