@@ -48,7 +48,7 @@ bench: deps-bench build
 	bench/run.sh ./$(BUILD)/edgemon
 	python3 bench/spool_bench.py ./$(BUILD)/edgemon ./$(BUILD)/test/spool_fill
 	python3 bench/hub_bench.py ./$(BUILD)/edgemon
-	python3 bench/query_bench.py ./$(BUILD)/edgemon ./$(BUILD)/test/history_fill
+	python3 bench/query_bench.py ./$(BUILD)/edgemon ./$(BUILD)/test/history_fill bench/results-query.md
 
 fuzz: deps
 	cmake -S . -B $(FUZZ_BUILD) -DEDGEMON_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
