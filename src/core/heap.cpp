@@ -16,7 +16,6 @@ void tune_heap() {
   // pages handed back by HeapTrimmer instead.
   mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
   mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
-
 }
 
 HeapTrimmer::HeapTrimmer(uv_loop_t* loop, uint64_t interval_ms) : loop_(loop), timer_(loop) {

@@ -87,14 +87,7 @@ void InfluxOutput::add(std::span<const metrics::Point> host,
 }
 
 void InfluxOutput::add_received(std::span<const metrics::Point> points) {
-  for (const auto& p : points) {
-    if (!encoding_.append(pending_, p)) {
-      ++stats_.dropped.unrepresentable;
-      continue;
-    }
-    if (pending_since_ms_ == 0) pending_since_ms_ = unix_now_ms();
-    if (++pending_points_ >= config_.batch_size) close_batch(unix_now_ms());
-  }
+  add_encoded(encoding_.encode(points));
 }
 
 void InfluxOutput::add_encoded(EncodedPoints&& encoded) {

@@ -174,10 +174,6 @@ void Pipeline::publish(std::span<const metrics::Point> host,
   schedule_commit();
 }
 
-void Pipeline::ingest(std::span<const metrics::Point> points, Durable done) {
-  ingest(points, Encoded{}, std::move(done));
-}
-
 void Pipeline::ingest(std::span<const metrics::Point> points, Encoded&& encoded, Durable done) {
   if (outputs_.empty()) {
     done("");

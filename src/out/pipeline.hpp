@@ -64,11 +64,9 @@ class Pipeline {
   // one transaction runs, what arrives waits for the next, which starts as
   // soon as it ends. `done` runs on the loop once the points are in the
   // spool; at once (with "") when there are no outputs, so nothing to keep
-  // them for; with an error when the spool cannot take them.
-  void ingest(std::span<const metrics::Point> points, Durable done);
-  // The same, with the points already encoded off the loop by
-  // ingest_encoding()'s encode(); if a reload came since, they are
-  // encoded again here.
+  // them for; with an error when the spool cannot take them. `encoded` is
+  // what ingest_encoding()'s encode() made of the points off the loop; if a
+  // reload changed the outputs since, the points are encoded again here.
   struct Encoded {
     std::shared_ptr<const IngestEncoding> by;
     std::vector<EncodedPoints> outputs;

@@ -199,8 +199,10 @@ class HistoryDb {
   // The buckets of [from_ms, to_ms) from table kLevels[level] and finer.
   std::string level_rows(size_t level, const BucketQuery& q, int64_t from_ms, int64_t to_ms,
                          std::vector<Bucket>* out);
-  std::string range_rows(const char* sql, int64_t series_id, int64_t from_ms, int64_t to_ms,
-                         int64_t step_ms, int64_t origin_ms, std::vector<Bucket>* out);
+  // `total`: `sql` sums the range into one row (no time column).
+  std::string range_rows(const char* sql, bool total, int64_t series_id, int64_t from_ms,
+                         int64_t to_ms, int64_t step_ms, int64_t origin_ms,
+                         std::vector<Bucket>* out);
 
   sqlite3* db_ = nullptr;
   std::string path_;

@@ -32,25 +32,16 @@ constexpr const char* kFindSeries[] = {
 constexpr const char* kRawPage =
     "SELECT t_ms, value FROM raw WHERE series = ?1 AND t_ms >= ?2 AND t_ms <= ?3 "
     "ORDER BY t_ms DESC LIMIT ?4";
-constexpr const char* kMinuteRange =
-    "SELECT t_ms, min, max, sum, count FROM minute WHERE series = ?1 AND t_ms >= ?2 AND t_ms < ?3 "
-    "ORDER BY t_ms";
-// The whole range as one bucket (/avg_usage): summed by SQLite, one row.
-constexpr const char* kMinuteTotal =
-    "SELECT min(min), max(max), sum(sum), sum(count) FROM minute "
-    "WHERE series = ?1 AND t_ms >= ?2 AND t_ms < ?3";
-constexpr const char* kHourTotal =
-    "SELECT min(min), max(max), sum(sum), sum(count) FROM hour "
-    "WHERE series = ?1 AND t_ms >= ?2 AND t_ms < ?3";
-constexpr const char* kFiveMinutesTotal =
-    "SELECT min(min), max(max), sum(sum), sum(count) FROM five_minute "
-    "WHERE series = ?1 AND t_ms >= ?2 AND t_ms < ?3";
-constexpr const char* kFiveMinutesRange =
-    "SELECT t_ms, min, max, sum, count FROM five_minute WHERE series = ?1 AND t_ms >= ?2 "
-    "AND t_ms < ?3 ORDER BY t_ms";
-constexpr const char* kHourRange =
-    "SELECT t_ms, min, max, sum, count FROM hour WHERE series = ?1 AND t_ms >= ?2 AND t_ms < ?3 "
-    "ORDER BY t_ms";
+// The rows of one bucket table over a range, oldest first, and the same
+// summed by SQLite into one row (the whole range as one bucket: /avg_usage).
+#define EDGEMON_BUCKET_RANGE(table)               \
+  "SELECT t_ms, min, max, sum, count FROM " table \
+  " WHERE series = ?1 AND t_ms >= ?2 AND "        \
+  "t_ms < ?3 ORDER BY t_ms"
+#define EDGEMON_BUCKET_TOTAL(table)                             \
+  "SELECT min(min), max(max), sum(sum), sum(count) FROM " table \
+  " WHERE series = ?1 AND "                                     \
+  "t_ms >= ?2 AND t_ms < ?3"
 
 // The newest rows of one series not yet handed out, read a page at a time.
 struct Cursor {
@@ -154,7 +145,7 @@ std::string HistoryDb::recent(std::span<const SeriesInfo> series, int64_t from_m
   return "";
 }
 
-std::string HistoryDb::range_rows(const char* sql, int64_t series_id, int64_t from_ms,
+std::string HistoryDb::range_rows(const char* sql, bool total, int64_t series_id, int64_t from_ms,
                                   int64_t to_ms, int64_t step_ms, int64_t origin_ms,
                                   std::vector<Bucket>* out) {
   if (from_ms >= to_ms) return "";
@@ -162,7 +153,6 @@ std::string HistoryDb::range_rows(const char* sql, int64_t series_id, int64_t fr
   q.bind(1, series_id).bind(2, from_ms).bind(3, to_ms);
   // The totals statements have no time column: their one row is the bucket
   // at origin_ms (and has a NULL count when no row matched).
-  bool total = sql == kMinuteTotal || sql == kFiveMinutesTotal || sql == kHourTotal;
   int c = total ? 0 : 1;
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) {
@@ -192,9 +182,10 @@ struct Level {
 };
 
 // Coarsest first; the last one (minutes) can always be used.
-constexpr Level kLevels[] = {{kHourMs, kHourRange, kHourTotal},
-                             {kFiveMinutesMs, kFiveMinutesRange, kFiveMinutesTotal},
-                             {kMinuteMs, kMinuteRange, kMinuteTotal}};
+constexpr Level kLevels[] = {
+    {kHourMs, EDGEMON_BUCKET_RANGE("hour"), EDGEMON_BUCKET_TOTAL("hour")},
+    {kFiveMinutesMs, EDGEMON_BUCKET_RANGE("five_minute"), EDGEMON_BUCKET_TOTAL("five_minute")},
+    {kMinuteMs, EDGEMON_BUCKET_RANGE("minute"), EDGEMON_BUCKET_TOTAL("minute")}};
 
 int64_t ceil_to(int64_t t, int64_t width) {
   return floor_to(t + width - 1, width);
@@ -208,7 +199,7 @@ std::string HistoryDb::level_rows(size_t level, const BucketQuery& q, int64_t fr
   const Level& l = kLevels[level];
   const char* sql = q.single ? l.total : l.range;
   if (level + 1 == std::size(kLevels)) {
-    return range_rows(sql, q.series_id, from_ms, to_ms, q.step_ms, q.origin_ms, out);
+    return range_rows(sql, q.single, q.series_id, from_ms, to_ms, q.step_ms, q.origin_ms, out);
   }
   // A row of this table may stand for its finer rows only if it falls whole
   // into one bucket: when the range is one bucket, or the buckets are whole
@@ -220,7 +211,7 @@ std::string HistoryDb::level_rows(size_t level, const BucketQuery& q, int64_t fr
   int64_t a = std::min(to_ms, ceil_to(from_ms, l.width_ms));
   int64_t b = std::max(a, floor_to(to_ms, l.width_ms));
   std::string e = level_rows(level + 1, q, from_ms, a, out);
-  if (e.empty()) e = range_rows(sql, q.series_id, a, b, q.step_ms, q.origin_ms, out);
+  if (e.empty()) e = range_rows(sql, q.single, q.series_id, a, b, q.step_ms, q.origin_ms, out);
   if (e.empty()) e = level_rows(level + 1, q, b, to_ms, out);
   return e;
 }

@@ -24,21 +24,16 @@ struct Table {
   int64_t width_ms;  // of a bucket; 0 for raw rows
 };
 
-constexpr Table kRaw{"DELETE FROM raw WHERE series = ?1 AND t_ms < ?2",
-                     "SELECT t_ms FROM raw WHERE series = ?1 ORDER BY t_ms LIMIT 1",
-                     "SELECT t_ms FROM raw WHERE series = ?1 ORDER BY t_ms DESC LIMIT 1", 0};
-constexpr Table kMinute{"DELETE FROM minute WHERE series = ?1 AND t_ms < ?2",
-                        "SELECT t_ms FROM minute WHERE series = ?1 ORDER BY t_ms LIMIT 1",
-                        "SELECT t_ms FROM minute WHERE series = ?1 ORDER BY t_ms DESC LIMIT 1",
-                        kMinuteMs};
-constexpr Table kFiveMinutes{
-    "DELETE FROM five_minute WHERE series = ?1 AND t_ms < ?2",
-    "SELECT t_ms FROM five_minute WHERE series = ?1 ORDER BY t_ms LIMIT 1",
-    "SELECT t_ms FROM five_minute WHERE series = ?1 ORDER BY t_ms DESC LIMIT 1", kFiveMinutesMs};
-constexpr Table kHour{"DELETE FROM hour WHERE series = ?1 AND t_ms < ?2",
-                      "SELECT t_ms FROM hour WHERE series = ?1 ORDER BY t_ms LIMIT 1",
-                      "SELECT t_ms FROM hour WHERE series = ?1 ORDER BY t_ms DESC LIMIT 1",
-                      kHourMs};
+#define EDGEMON_TABLE(name, width)                                                      \
+  Table {                                                                               \
+    "DELETE FROM " name " WHERE series = ?1 AND t_ms < ?2",                             \
+        "SELECT t_ms FROM " name " WHERE series = ?1 ORDER BY t_ms LIMIT 1",            \
+        "SELECT t_ms FROM " name " WHERE series = ?1 ORDER BY t_ms DESC LIMIT 1", width \
+  }
+constexpr Table kRaw = EDGEMON_TABLE("raw", 0);
+constexpr Table kMinute = EDGEMON_TABLE("minute", kMinuteMs);
+constexpr Table kFiveMinutes = EDGEMON_TABLE("five_minute", kFiveMinutesMs);
+constexpr Table kHour = EDGEMON_TABLE("hour", kHourMs);
 
 constexpr const char* kHasRows =
     "SELECT EXISTS (SELECT 1 FROM raw WHERE series = ?1) OR "

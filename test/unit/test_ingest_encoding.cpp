@@ -150,6 +150,9 @@ void json_format_encodes_only_system_metrics_points(void**) {
 
 // ---- InfluxOutput ----
 
+// Received points arrive in chunks that do not line up with batch_size:
+// every batch must still hold at most batch_size whole lines, none lost,
+// whether the text was encoded off the loop or by the output itself.
 void add_encoded_batches_like_add_received(void**) {
   uv_loop_t loop;
   assert_int_equal(uv_loop_init(&loop), 0);
