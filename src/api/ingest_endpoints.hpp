@@ -20,7 +20,7 @@
 #include "ingest/ingest_stats.hpp"
 #include "metrics/metric_sink.hpp"
 #include "metrics/point.hpp"
-#include "out/pipeline.hpp"
+#include "outputs/pipeline.hpp"
 #include "store/history.hpp"
 
 namespace edgemon::api {
@@ -31,7 +31,7 @@ namespace edgemon::api {
 // hub's work, and none of it needs the loop.
 struct IngestBatch {
   std::vector<metrics::Point> points;
-  out::Pipeline::Encoded outputs;
+  outputs::Pipeline::Encoded outputs;
   store::HistoryIntake history;
 };
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "api/gzip_body.hpp"
-#include "collect/scheduler.hpp"
+#include "sources/host/scheduler.hpp"
 #include "http/server.hpp"
 
 namespace edgemon::api {

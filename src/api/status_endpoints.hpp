@@ -8,7 +8,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "collect/scheduler.hpp"
+#include "sources/host/scheduler.hpp"
 #include "http/server.hpp"
 
 namespace edgemon::api {

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "app/identity.hpp"
-#include "collect/scheduler.hpp"
+#include "sources/host/scheduler.hpp"
 #include "core/log.hpp"
 #include "core/loop_close.hpp"
 #include "metrics/line_protocol.hpp"

@@ -3,7 +3,7 @@
 // printed to stdout, for checking a host (or a fixture tree) by hand and for
 // the golden-file tests of both wire formats.
 #include "app/config_source.hpp"
-#include "collect/host_points.hpp"
+#include "sources/host/host_points.hpp"
 
 namespace edgemon::app {
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "collect/collector.hpp"
+#include "sources/host/collector.hpp"
 
 namespace edgemon::app {
 

@@ -14,8 +14,8 @@
 #include "api/status_endpoints.hpp"
 #include "app/identity.hpp"
 #include "build_info.hpp"
-#include "collect/host_points.hpp"
-#include "collect/scheduler.hpp"
+#include "sources/host/host_points.hpp"
+#include "sources/host/scheduler.hpp"
 #include "core/clock.hpp"
 #include "core/heap.hpp"
 #include "core/log.hpp"
@@ -27,7 +27,7 @@
 #include "http/server.hpp"
 #include "ingest/ingested_series.hpp"
 #include "metrics/prometheus_text.hpp"
-#include "out/pipeline.hpp"
+#include "outputs/pipeline.hpp"
 
 namespace edgemon::app {
 namespace {
@@ -292,7 +292,7 @@ class Daemon final : private api::IngestSink {
   LoopLagMonitor lag_;
   HeapTrimmer heap_trimmer_;
   http::HttpClient http_client_;
-  out::Pipeline pipeline_;
+  outputs::Pipeline pipeline_;
   api::IngestEndpoints ingest_;
   ingest::IngestedSeries pushed_series_;
   store::History history_;

@@ -5,7 +5,7 @@
 #include <cctype>
 #include <initializer_list>
 
-#include "collect/collector.hpp"
+#include "sources/host/collector.hpp"
 #include "core/config_assign.hpp"
 #include "core/config_loader.hpp"
 #include "core/log.hpp"

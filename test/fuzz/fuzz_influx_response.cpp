@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "http/curl_library.hpp"
-#include "out/write_outcome.hpp"
+#include "outputs/write_outcome.hpp"
 
 // HTTP-dates are parsed by libcurl, loaded on first use: load it before the
 // first input so that its one-time allocations are not taken for leaks.
@@ -23,9 +23,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   r.status = size > 0 ? 100 + data[0] % 500 : 0;
   r.headers.emplace_back("retry-after", std::string(input.substr(0, nl)));
   if (nl != std::string_view::npos) r.body = std::string(input.substr(nl + 1));
-  std::string text = edgemon::out::describe_failure(r);
+  std::string text = edgemon::outputs::describe_failure(r);
   if (text.size() > 400) std::abort();
-  (void)edgemon::out::classify(r);
+  (void)edgemon::outputs::classify(r);
   if (auto delay = r.retry_after(); delay && delay->count() < 0) std::abort();
   return 0;
 }

@@ -6,17 +6,17 @@
 #include <string_view>
 #include <vector>
 
-#include "collect/parse/cpu_usage.hpp"
-#include "collect/parse/diskstats.hpp"
-#include "collect/parse/file_nr.hpp"
-#include "collect/parse/loadavg.hpp"
-#include "collect/parse/meminfo.hpp"
-#include "collect/parse/mounts.hpp"
-#include "collect/parse/net_dev.hpp"
-#include "collect/parse/os_release.hpp"
-#include "collect/parse/proc_pid.hpp"
-#include "collect/parse/proc_stat.hpp"
-#include "collect/parse/uptime.hpp"
+#include "sources/host/parse/cpu_usage.hpp"
+#include "sources/host/parse/diskstats.hpp"
+#include "sources/host/parse/file_nr.hpp"
+#include "sources/host/parse/loadavg.hpp"
+#include "sources/host/parse/meminfo.hpp"
+#include "sources/host/parse/mounts.hpp"
+#include "sources/host/parse/net_dev.hpp"
+#include "sources/host/parse/os_release.hpp"
+#include "sources/host/parse/proc_pid.hpp"
+#include "sources/host/parse/proc_stat.hpp"
+#include "sources/host/parse/uptime.hpp"
 
 using namespace edgemon::collect;
 

@@ -12,7 +12,7 @@
 #include <memory>
 
 #include "cmocka_all.hpp"
-#include "collect/collector.hpp"
+#include "sources/host/collector.hpp"
 #include "core/read_file.hpp"
 #include "metrics/prometheus_text.hpp"
 

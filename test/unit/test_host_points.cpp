@@ -9,8 +9,8 @@
 #include <memory>
 
 #include "cmocka_all.hpp"
-#include "collect/host_points.hpp"
-#include "collect/scheduler.hpp"
+#include "sources/host/host_points.hpp"
+#include "sources/host/scheduler.hpp"
 #include "metrics/line_protocol.hpp"
 #include "metrics/point_writer.hpp"
 

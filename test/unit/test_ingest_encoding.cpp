@@ -20,9 +20,9 @@
 #include "http/http_client.hpp"
 #include "ingest/agent_payload.hpp"
 #include "metrics/line_protocol.hpp"
-#include "out/influx_output.hpp"
-#include "out/pipeline.hpp"
-#include "out/point_encoding.hpp"
+#include "outputs/influx_output.hpp"
+#include "outputs/pipeline.hpp"
+#include "outputs/point_encoding.hpp"
 #include "store/history.hpp"
 #include "store/spool_worker.hpp"
 // Last: it includes cmocka, whose fail() macro breaks later standard headers.
@@ -83,8 +83,8 @@ std::string v1_lines(std::span<const Point> points, Precision precision) {
 void encode_gives_the_bytes_of_append_and_of_the_line_protocol_encoder(void**) {
   const auto points = host_points(5);
   const auto config = influx("ms");
-  out::PointEncoding encoding(config);
-  out::EncodedPoints encoded = encoding.encode(points);
+  outputs::PointEncoding encoding(config);
+  outputs::EncodedPoints encoded = encoding.encode(points);
 
   std::string appended;
   for (const auto& p : points)
@@ -111,7 +111,7 @@ void unrepresentable_points_are_counted_and_get_no_end(void**) {
   std::vector<Point> points = host_points(2);
   points.insert(points.begin() + 1, Point{"cpu", {}, {{"usage", std::nan("")}}, kTimeNs});
   points.push_back(Point{"#comment", {}, {{"usage", 1.0}}, kTimeNs});
-  out::EncodedPoints encoded = out::PointEncoding(influx("ms")).encode(points);
+  outputs::EncodedPoints encoded = outputs::PointEncoding(influx("ms")).encode(points);
 
   assert_int_equal(encoded.unrepresentable, 2);
   assert_int_equal(encoded.ends.size(), 2);
@@ -124,8 +124,8 @@ void unrepresentable_points_are_counted_and_get_no_end(void**) {
 
 void precision_of_the_output_config_is_honoured(void**) {
   const auto points = host_points(1);
-  out::PointEncoding seconds(influx("s"));
-  out::PointEncoding millis(influx("ms"));
+  outputs::PointEncoding seconds(influx("s"));
+  outputs::PointEncoding millis(influx("ms"));
   assert_int_equal(seconds.precision(), Precision::kS);
   assert_int_equal(millis.precision(), Precision::kMs);
   assert_true(seconds.encode(points).text.ends_with(" 1700000000\n"));
@@ -138,7 +138,7 @@ void json_format_encodes_only_system_metrics_points(void**) {
   config.format = "json";
   Point sm{"system_metrics", {{"device_id", "d1"}, {"host", "d1"}}, {{"cpu", 12.5}}, kTimeNs};
   std::vector<Point> points = {host_point("d1", 0), sm};
-  out::EncodedPoints encoded = out::PointEncoding(config).encode(points);
+  outputs::EncodedPoints encoded = outputs::PointEncoding(config).encode(points);
 
   assert_int_equal(encoded.unrepresentable, 1);
   assert_int_equal(encoded.ends.size(), 1);
@@ -162,9 +162,9 @@ void add_encoded_batches_like_add_received(void**) {
     // batch, they cannot fetch or send.
     store::SpoolWorker spool(&loop);
     const auto config = influx("ms", 3);
-    out::InfluxOutput received(&loop, client, spool, config, nullptr);
-    out::InfluxOutput encoded(&loop, client, spool, config, nullptr);
-    out::PointEncoding encoding(config);
+    outputs::InfluxOutput received(&loop, client, spool, config, nullptr);
+    outputs::InfluxOutput encoded(&loop, client, spool, config, nullptr);
+    outputs::PointEncoding encoding(config);
 
     std::vector<std::vector<Point>> chunks = {host_points(2, 0), host_points(5, 2),
                                               host_points(4, 7)};
@@ -207,7 +207,7 @@ class PipelineRig {
   PipelineRig() {
     assert_int_equal(uv_loop_init(&loop_), 0);
     client_ = std::make_unique<http::HttpClient>(&loop_);
-    pipeline_ = std::make_unique<out::Pipeline>(&loop_, *client_);
+    pipeline_ = std::make_unique<outputs::Pipeline>(&loop_, *client_);
     pipeline_->start(config_for("ms"), spool_path());
     assert_true(run_until([this] { return pipeline_->spool_report().open; }));
   }
@@ -222,7 +222,7 @@ class PipelineRig {
     c.outputs.influxdb = {influx(precision)};
     return c;
   }
-  out::Pipeline& pipeline() { return *pipeline_; }
+  outputs::Pipeline& pipeline() { return *pipeline_; }
   std::string spool_path() const { return dir_.file("spool.db"); }
 
   // Runs the loop until `done` holds; false when 10 s passed first.
@@ -236,7 +236,7 @@ class PipelineRig {
   }
 
   // Ingests and waits for the points to be durable.
-  void ingest(std::span<const Point> points, out::Pipeline::Encoded&& encoded) {
+  void ingest(std::span<const Point> points, outputs::Pipeline::Encoded&& encoded) {
     bool called = false;
     std::string error = "not called";
     pipeline_->ingest(points, std::move(encoded), [&](const std::string& e) {
@@ -268,7 +268,7 @@ class PipelineRig {
   spool_test::TempDir dir_;
   uv_loop_t loop_;
   std::unique_ptr<http::HttpClient> client_;
-  std::unique_ptr<out::Pipeline> pipeline_;
+  std::unique_ptr<outputs::Pipeline> pipeline_;
 };
 
 void stale_encoding_is_redone_with_the_reloaded_precision(void**) {

@@ -3,14 +3,14 @@
 #include <zlib.h>
 
 #include "core/gzip.hpp"
-#include "out/backoff.hpp"
-#include "out/influx_request.hpp"
-#include "out/write_outcome.hpp"
+#include "core/backoff.hpp"
+#include "outputs/influx_request.hpp"
+#include "outputs/write_outcome.hpp"
 // After the C++ headers: cmocka's macros clash with names in <ios>.
 #include "cmocka_all.hpp"
 
 using namespace edgemon;
-using namespace edgemon::out;
+using namespace edgemon::outputs;
 using std::chrono::milliseconds;
 
 namespace {

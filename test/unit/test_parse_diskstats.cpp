@@ -1,6 +1,6 @@
 // /proc/diskstats with 14, 18 and 20 (and more) columns.
 #include "cmocka_all.hpp"
-#include "collect/parse/diskstats.hpp"
+#include "sources/host/parse/diskstats.hpp"
 #include "core/read_file.hpp"
 
 using namespace edgemon::collect;

@@ -1,6 +1,6 @@
 // /proc/meminfo parsing and node_exporter's field-name mapping.
 #include "cmocka_all.hpp"
-#include "collect/parse/meminfo.hpp"
+#include "sources/host/parse/meminfo.hpp"
 #include "core/read_file.hpp"
 
 using namespace edgemon::collect;

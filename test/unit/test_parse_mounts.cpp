@@ -1,6 +1,6 @@
 // The mount table: /proc/mounts and /proc/self/mountinfo, octal escapes.
 #include "cmocka_all.hpp"
-#include "collect/parse/mounts.hpp"
+#include "sources/host/parse/mounts.hpp"
 #include "core/read_file.hpp"
 
 using namespace edgemon::collect;

@@ -1,6 +1,6 @@
 // /proc/net/dev, including counters glued to the interface name's colon.
 #include "cmocka_all.hpp"
-#include "collect/parse/net_dev.hpp"
+#include "sources/host/parse/net_dev.hpp"
 #include "core/read_file.hpp"
 
 using namespace edgemon::collect;

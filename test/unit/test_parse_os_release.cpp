@@ -1,6 +1,6 @@
 // os-release(5) parsing with shell quoting, and node_os_version's number.
 #include "cmocka_all.hpp"
-#include "collect/parse/os_release.hpp"
+#include "sources/host/parse/os_release.hpp"
 #include "core/read_file.hpp"
 
 using namespace edgemon::collect;

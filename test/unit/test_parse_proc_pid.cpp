@@ -1,7 +1,7 @@
 // /proc/<pid>/status and /proc/<pid>/stat fields used for the daemon's own
 // metrics.
 #include "cmocka_all.hpp"
-#include "collect/parse/proc_pid.hpp"
+#include "sources/host/parse/proc_pid.hpp"
 #include "core/read_file.hpp"
 
 using namespace edgemon::collect;

@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "cmocka_all.hpp"
-#include "collect/parse/cpu_usage.hpp"
-#include "collect/parse/proc_stat.hpp"
+#include "sources/host/parse/cpu_usage.hpp"
+#include "sources/host/parse/proc_stat.hpp"
 #include "core/read_file.hpp"
 
 using namespace edgemon::collect;

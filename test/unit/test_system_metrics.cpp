@@ -12,9 +12,9 @@
 #include <string>
 
 #include "cmocka_all.hpp"
-#include "collect/collector.hpp"
-#include "collect/host_points.hpp"
-#include "collect/scheduler.hpp"
+#include "sources/host/collector.hpp"
+#include "sources/host/host_points.hpp"
+#include "sources/host/scheduler.hpp"
 #include "core/read_file.hpp"
 #include "metrics/line_protocol.hpp"
 #include "metrics/system_metrics.hpp"

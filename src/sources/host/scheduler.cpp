@@ -1,0 +1,203 @@
+#include "sources/host/scheduler.hpp"
+
+#include <algorithm>
+
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "metrics/prometheus_text.hpp"
+
+namespace edgemon::collect {
+namespace {
+
+constexpr metrics::FamilyDesc kSuccess{
+    "edgemon_collector_success", "Whether the collector's last run succeeded (1) or failed (0).",
+    metrics::Type::kGauge};
+constexpr metrics::FamilyDesc kDuration{"edgemon_collector_duration_seconds",
+                                        "Duration of the collector's last run.",
+                                        metrics::Type::kGauge};
+constexpr metrics::FamilyDesc kRuns{"edgemon_collector_runs_total",
+                                    "Runs of the collector since the daemon started.",
+                                    metrics::Type::kCounter};
+constexpr metrics::FamilyDesc kFailures{"edgemon_collector_failures_total",
+                                        "Failed runs of the collector since the daemon started.",
+                                        metrics::Type::kCounter};
+constexpr metrics::FamilyDesc kSkipped{
+    "edgemon_collector_skipped_total",
+    "Ticks skipped because the collector's previous run had not finished.",
+    metrics::Type::kCounter};
+
+}  // namespace
+
+struct Scheduler::Slot {
+  std::unique_ptr<Collector> collector;
+  bool in_flight = false;
+  uint64_t round = 0;      // the round its current/last gather belongs to
+  uint64_t completed = 0;  // Scheduler::completions_ when its last gather ended
+  std::string text;        // Prometheus text of the last successful gather
+};
+
+Scheduler::Scheduler(uv_loop_t* loop)
+    : loop_(loop), timer_(loop), epoch_(std::make_shared<uint64_t>(0)) {}
+
+Scheduler::~Scheduler() {
+  ++*epoch_;
+}
+
+std::chrono::milliseconds Scheduler::interval() const {
+  return config_ ? config_->collect.interval : std::chrono::milliseconds(0);
+}
+
+std::string Scheduler::configure(std::shared_ptr<const config::Config> config) {
+  std::vector<std::unique_ptr<Slot>> slots;
+  std::vector<CollectorStatus> statuses;
+  for (const std::string& name : registered_collector_names()) {
+    const auto& disabled = config->collect.disable;
+    if (std::find(disabled.begin(), disabled.end(), name) != disabled.end()) continue;
+    std::string error;
+    auto collector = create_collector(name, *config, &error);
+    if (collector == nullptr) return "collector " + name + ": " + error;
+    auto slot = std::make_unique<Slot>();
+    slot->collector = std::move(collector);
+    slots.push_back(std::move(slot));
+    CollectorStatus status;
+    status.name = name;
+    statuses.push_back(std::move(status));
+  }
+  ++*epoch_;  // Results of gathers started before this point are dropped.
+  slots_ = std::move(slots);
+  statuses_ = std::move(statuses);
+  config_ = std::move(config);
+  pending_in_round_ = 0;
+  ++generation_;
+  if (timer_.active()) start();  // Picks up a changed interval.
+  return "";
+}
+
+void Scheduler::start() {
+  auto every = static_cast<uint64_t>(interval().count());
+  timer_.start(0, every, [this] { tick(); });
+}
+
+void Scheduler::stop() {
+  timer_.stop();
+}
+
+void Scheduler::run_once(std::function<void()> done) {
+  round_done_ = std::move(done);
+  tick();
+}
+
+void Scheduler::set_round_listener(std::function<void()> listener) {
+  round_listener_ = std::move(listener);
+}
+
+void Scheduler::round_complete() {
+  if (round_listener_) round_listener_();
+  if (round_done_) std::exchange(round_done_, nullptr)();
+}
+
+std::vector<CompletedCollector> Scheduler::completed_since(uint64_t after) const {
+  std::vector<CompletedCollector> out;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i]->completed > after) out.push_back({&statuses_[i], slots_[i]->collector.get()});
+  }
+  return out;
+}
+
+void Scheduler::tick() {
+  // A round is every collector that is free to start now; round_done_ and
+  // last_round_unix_ms_ follow it. A straggler from an earlier round still
+  // reports its result but does not count towards the current round.
+  ++round_;
+  pending_in_round_ = 0;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i]->in_flight) {
+      ++statuses_[i].skipped;
+      continue;
+    }
+    ++pending_in_round_;
+  }
+  if (pending_in_round_ == 0) {
+    round_complete();
+    return;
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (!slots_[i]->in_flight) gather(i);
+  }
+}
+
+void Scheduler::gather(size_t index) {
+  Slot& slot = *slots_[index];
+  slot.in_flight = true;
+  slot.round = round_;
+  uint64_t started_ns = uv_hrtime();
+  int64_t started_unix_ms = unix_now_ms();
+  CollectContext ctx{*config_, loop_, started_unix_ms};
+  std::weak_ptr<uint64_t> epoch = epoch_;
+  uint64_t my_epoch = *epoch_;
+  slot.collector->gather(
+      ctx, [this, epoch, my_epoch, index, started_ns, started_unix_ms](std::string error) {
+        auto alive = epoch.lock();
+        if (!alive || *alive != my_epoch) return;  // Scheduler gone or reconfigured.
+        finish(index, started_ns, started_unix_ms, error);
+      });
+}
+
+void Scheduler::finish(size_t index, uint64_t started_ns, int64_t started_unix_ms,
+                       const std::string& error) {
+  Slot& slot = *slots_[index];
+  CollectorStatus& status = statuses_[index];
+  slot.in_flight = false;
+  status.last_run_unix_ms = started_unix_ms;
+  status.last_duration_seconds = static_cast<double>(uv_hrtime() - started_ns) / 1e9;
+  ++status.runs;
+  slot.text.clear();
+  if (error.empty()) {
+    metrics::PrometheusTextWriter writer(slot.text);
+    slot.collector->write(writer);
+    if (!status.success && status.failures > 0) {
+      log::info("collector_recovered", {{"collector", status.name}});
+    }
+    status.success = true;
+    status.error.clear();
+  } else {
+    // Log a failure when it starts or changes, not on every tick.
+    if (status.success || status.error != error) {
+      log::warn("collector_failed", {{"collector", status.name}, {"error", error}});
+    }
+    status.success = false;
+    status.error = error;
+    ++status.failures;
+  }
+  ++generation_;
+  slot.completed = ++completions_;
+  if (slot.round == round_ && pending_in_round_ > 0 && --pending_in_round_ == 0) {
+    last_round_unix_ms_ = unix_now_ms();
+    round_complete();
+  }
+}
+
+void Scheduler::write_exposition(std::string& out) const {
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (statuses_[i].success) out += slots_[i]->text;
+  }
+  metrics::PrometheusTextWriter writer(out);
+  write_health(writer, statuses_);
+}
+
+void Scheduler::write_health(metrics::MetricSink& sink, std::span<const CollectorStatus> statuses) {
+  auto each = [&](const metrics::FamilyDesc& desc, auto value_of) {
+    sink.begin(desc);
+    for (const auto& s : statuses) {
+      if (s.runs == 0) continue;
+      sink.sample({{"collector", s.name}}, value_of(s));
+    }
+  };
+  each(kSuccess, [](const CollectorStatus& s) { return s.success ? 1.0 : 0.0; });
+  each(kDuration, [](const CollectorStatus& s) { return s.last_duration_seconds; });
+  each(kRuns, [](const CollectorStatus& s) { return static_cast<double>(s.runs); });
+  each(kFailures, [](const CollectorStatus& s) { return static_cast<double>(s.failures); });
+  each(kSkipped, [](const CollectorStatus& s) { return static_cast<double>(s.skipped); });
+}
+
+}  // namespace edgemon::collect

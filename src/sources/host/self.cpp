@@ -1,0 +1,126 @@
+// self: the daemon's own resource use, always from the real /proc/self (the
+// configured procfs may be a host's /proc mounted into a container).
+#include <dirent.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "sources/host/collector.hpp"
+#include "sources/host/parse/proc_pid.hpp"
+#include "sources/host/parse/proc_stat.hpp"
+#include "sources/host/proc_file.hpp"
+#include "core/read_file.hpp"
+
+namespace edgemon::collect {
+namespace {
+
+using metrics::Type;
+
+double seconds(const timeval& tv) {
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+}
+
+// The process start as the kernel recorded it: /proc/self/stat starttime
+// (ticks after boot) / CLK_TCK + btime of /proc/stat. That is what
+// client_golang's process_start_time_seconds reports, and it stays right
+// across config reloads, which rebuild this collector. If either file cannot
+// be read, the wall clock at the first call stands in.
+double process_start_time() {
+  std::string buf;
+  uint64_t start_ticks = 0;
+  ProcStat stat;
+  long hz = sysconf(_SC_CLK_TCK);
+  if (hz > 0 && read_file("/proc/self/stat", &buf).empty() &&
+      parse_pid_stat_starttime(buf, &start_ticks).empty() &&
+      read_file("/proc/stat", &buf).empty() && parse_proc_stat(buf, &stat).empty() && stat.btime) {
+    return static_cast<double>(*stat.btime) +
+           static_cast<double>(start_ticks) / static_cast<double>(hz);
+  }
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  return std::chrono::duration<double>(now).count();
+}
+
+class SelfCollector final : public SyncCollector {
+ public:
+  SelfCollector() : start_time_(process_start_time()) {}
+
+  std::string gather_now(const CollectContext&) override {
+    ok_ = false;
+    std::string err = status_.read(&buf_);
+    if (!err.empty()) return err;
+    err = parse_status_bytes(buf_, "VmRSS", &rss_);
+    if (err.empty()) err = parse_status_bytes(buf_, "VmHWM", &hwm_);
+    if (!err.empty()) return status_.path() + ": " + err;
+    rusage ru{};
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return std::string("getrusage: ") + std::strerror(errno);
+    user_seconds_ = seconds(ru.ru_utime);
+    system_seconds_ = seconds(ru.ru_stime);
+    rlimit nofile{};
+    if (getrlimit(RLIMIT_NOFILE, &nofile) != 0)
+      return std::string("getrlimit: ") + std::strerror(errno);
+    max_fds_ = nofile.rlim_cur;
+    err = count_fds();
+    if (!err.empty()) return err;
+    ok_ = true;
+    return "";
+  }
+
+  void write(metrics::MetricSink& sink) const override {
+    if (!ok_) return;
+    sink.begin({"edgemon_process_resident_memory_bytes", "Resident memory size (VmRSS) in bytes.",
+                Type::kGauge});
+    sink.sample(static_cast<double>(rss_));
+    sink.begin({"edgemon_process_resident_memory_max_bytes",
+                "Peak resident memory size (VmHWM) in bytes.", Type::kGauge});
+    sink.sample(static_cast<double>(hwm_));
+    sink.begin({"edgemon_process_cpu_seconds_total",
+                "CPU time the daemon used, by mode, in seconds.", Type::kCounter});
+    sink.sample({{"mode", "user"}}, user_seconds_);
+    sink.sample({{"mode", "system"}}, system_seconds_);
+    sink.begin({"edgemon_process_open_fds", "Number of open file descriptors.", Type::kGauge});
+    sink.sample(static_cast<double>(open_fds_));
+    sink.begin({"edgemon_process_max_fds", "Maximum number of open file descriptors (soft limit).",
+                Type::kGauge});
+    sink.sample(static_cast<double>(max_fds_));
+    sink.begin({"edgemon_process_start_time_seconds",
+                "Start time of the process since unix epoch in seconds.", Type::kGauge});
+    sink.sample(start_time_);
+  }
+
+ private:
+  std::string count_fds() {
+    uint64_t n = 0;
+    std::string err = fd_dir_.for_each([&n](const dirent& e) {
+      if (e.d_name[0] != '.') ++n;
+    });
+    // The descriptors this collector keeps open to read /proc/self are not
+    // the daemon's to report.
+    n -= std::min<uint64_t>(n, (fd_dir_.fd() >= 0) + (status_.fd() >= 0));
+    open_fds_ = n;
+    return err;
+  }
+
+  double start_time_;
+  ProcFile status_{"/proc/self/status"};
+  ProcDir fd_dir_{"/proc/self/fd"};
+  std::string buf_;
+  uint64_t rss_ = 0;
+  uint64_t hwm_ = 0;
+  double user_seconds_ = 0;
+  double system_seconds_ = 0;
+  uint64_t open_fds_ = 0;
+  uint64_t max_fds_ = 0;
+  bool ok_ = false;
+};
+
+const Registration kReg{"self", [](const config::Config&, std::string*) {
+                          return std::unique_ptr<Collector>(new SelfCollector());
+                        }};
+
+}  // namespace
+}  // namespace edgemon::collect
