@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "api/gzip_body.hpp"
-#include "sources/host/scheduler.hpp"
 #include "http/server.hpp"
+#include "sources/host/scheduler.hpp"
 
 namespace edgemon::api {
 

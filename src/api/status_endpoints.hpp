@@ -8,8 +8,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "sources/host/scheduler.hpp"
 #include "http/server.hpp"
+#include "sources/host/scheduler.hpp"
 
 namespace edgemon::api {
 

@@ -6,10 +6,10 @@
 #include <memory>
 
 #include "app/identity.hpp"
-#include "sources/host/scheduler.hpp"
 #include "core/log.hpp"
 #include "core/loop_close.hpp"
 #include "metrics/line_protocol.hpp"
+#include "sources/host/scheduler.hpp"
 
 namespace edgemon::app {
 namespace {

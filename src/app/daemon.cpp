@@ -14,8 +14,6 @@
 #include "api/status_endpoints.hpp"
 #include "app/identity.hpp"
 #include "build_info.hpp"
-#include "sources/host/host_points.hpp"
-#include "sources/host/scheduler.hpp"
 #include "core/clock.hpp"
 #include "core/heap.hpp"
 #include "core/log.hpp"
@@ -28,6 +26,8 @@
 #include "ingest/ingested_series.hpp"
 #include "metrics/prometheus_text.hpp"
 #include "outputs/pipeline.hpp"
+#include "sources/host/host_points.hpp"
+#include "sources/host/scheduler.hpp"
 
 namespace edgemon::app {
 namespace {

@@ -22,4 +22,4 @@ std::chrono::milliseconds Backoff::next() {
   return std::chrono::milliseconds(pick(random_));
 }
 
-}  // namespace edgemon::outputs
+}  // namespace edgemon

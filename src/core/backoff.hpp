@@ -25,4 +25,4 @@ class Backoff {
   std::minstd_rand random_;
 };
 
-}  // namespace edgemon::outputs
+}  // namespace edgemon

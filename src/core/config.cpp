@@ -5,11 +5,11 @@
 #include <cctype>
 #include <initializer_list>
 
-#include "sources/host/collector.hpp"
 #include "core/config_assign.hpp"
 #include "core/config_loader.hpp"
 #include "core/log.hpp"
 #include "core/text.hpp"
+#include "sources/host/collector.hpp"
 
 namespace edgemon::config {
 

@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "core/backoff.hpp"
 #include "core/config.hpp"
 #include "core/timer.hpp"
 #include "http/http_client.hpp"
 #include "metrics/histogram.hpp"
 #include "metrics/line_protocol.hpp"
-#include "core/backoff.hpp"
 #include "outputs/point_encoding.hpp"
 #include "outputs/write_outcome.hpp"
 #include "store/spool_worker.hpp"

@@ -12,9 +12,9 @@
 #include <memory>
 
 #include "cmocka_all.hpp"
-#include "sources/host/collector.hpp"
 #include "core/read_file.hpp"
 #include "metrics/prometheus_text.hpp"
+#include "sources/host/collector.hpp"
 
 using namespace edgemon;
 using collect::CollectContext;

@@ -9,10 +9,10 @@
 #include <memory>
 
 #include "cmocka_all.hpp"
-#include "sources/host/host_points.hpp"
-#include "sources/host/scheduler.hpp"
 #include "metrics/line_protocol.hpp"
 #include "metrics/point_writer.hpp"
+#include "sources/host/host_points.hpp"
+#include "sources/host/scheduler.hpp"
 
 using namespace edgemon;
 using metrics::FamilyDesc;

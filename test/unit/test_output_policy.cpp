@@ -2,8 +2,8 @@
 // retry, the write request it builds for v1 and v2, and gzip bodies.
 #include <zlib.h>
 
-#include "core/gzip.hpp"
 #include "core/backoff.hpp"
+#include "core/gzip.hpp"
 #include "outputs/influx_request.hpp"
 #include "outputs/write_outcome.hpp"
 // After the C++ headers: cmocka's macros clash with names in <ios>.

@@ -1,7 +1,7 @@
 // /proc/diskstats with 14, 18 and 20 (and more) columns.
 #include "cmocka_all.hpp"
-#include "sources/host/parse/diskstats.hpp"
 #include "core/read_file.hpp"
+#include "sources/host/parse/diskstats.hpp"
 
 using namespace edgemon::collect;
 

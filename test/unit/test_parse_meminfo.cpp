@@ -1,7 +1,7 @@
 // /proc/meminfo parsing and node_exporter's field-name mapping.
 #include "cmocka_all.hpp"
-#include "sources/host/parse/meminfo.hpp"
 #include "core/read_file.hpp"
+#include "sources/host/parse/meminfo.hpp"
 
 using namespace edgemon::collect;
 

@@ -1,7 +1,7 @@
 // The mount table: /proc/mounts and /proc/self/mountinfo, octal escapes.
 #include "cmocka_all.hpp"
-#include "sources/host/parse/mounts.hpp"
 #include "core/read_file.hpp"
+#include "sources/host/parse/mounts.hpp"
 
 using namespace edgemon::collect;
 

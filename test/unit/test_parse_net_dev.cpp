@@ -1,7 +1,7 @@
 // /proc/net/dev, including counters glued to the interface name's colon.
 #include "cmocka_all.hpp"
-#include "sources/host/parse/net_dev.hpp"
 #include "core/read_file.hpp"
+#include "sources/host/parse/net_dev.hpp"
 
 using namespace edgemon::collect;
 

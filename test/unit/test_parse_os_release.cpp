@@ -1,7 +1,7 @@
 // os-release(5) parsing with shell quoting, and node_os_version's number.
 #include "cmocka_all.hpp"
-#include "sources/host/parse/os_release.hpp"
 #include "core/read_file.hpp"
+#include "sources/host/parse/os_release.hpp"
 
 using namespace edgemon::collect;
 

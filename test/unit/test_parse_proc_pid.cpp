@@ -1,8 +1,8 @@
 // /proc/<pid>/status and /proc/<pid>/stat fields used for the daemon's own
 // metrics.
 #include "cmocka_all.hpp"
-#include "sources/host/parse/proc_pid.hpp"
 #include "core/read_file.hpp"
+#include "sources/host/parse/proc_pid.hpp"
 
 using namespace edgemon::collect;
 

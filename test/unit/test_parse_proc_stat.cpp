@@ -3,9 +3,9 @@
 #include <cmath>
 
 #include "cmocka_all.hpp"
+#include "core/read_file.hpp"
 #include "sources/host/parse/cpu_usage.hpp"
 #include "sources/host/parse/proc_stat.hpp"
-#include "core/read_file.hpp"
 
 using namespace edgemon::collect;
 

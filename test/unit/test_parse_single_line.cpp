@@ -1,11 +1,11 @@
 // The one-line procfs files: loadavg, uptime, sys/fs/file-nr; and the
 // tokeniser they share with the other parsers.
 #include "cmocka_all.hpp"
+#include "core/read_file.hpp"
 #include "sources/host/parse/file_nr.hpp"
 #include "sources/host/parse/loadavg.hpp"
 #include "sources/host/parse/scan.hpp"
 #include "sources/host/parse/uptime.hpp"
-#include "core/read_file.hpp"
 
 using namespace edgemon::collect;
 

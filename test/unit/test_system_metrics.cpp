@@ -12,12 +12,12 @@
 #include <string>
 
 #include "cmocka_all.hpp"
-#include "sources/host/collector.hpp"
-#include "sources/host/host_points.hpp"
-#include "sources/host/scheduler.hpp"
 #include "core/read_file.hpp"
 #include "metrics/line_protocol.hpp"
 #include "metrics/system_metrics.hpp"
+#include "sources/host/collector.hpp"
+#include "sources/host/host_points.hpp"
+#include "sources/host/scheduler.hpp"
 
 using namespace edgemon;
 using metrics::Point;

@@ -1,8 +1,8 @@
 // diskstats: node_disk_* per block device from /proc/diskstats.
 #include "sources/host/parse/diskstats.hpp"
+#include "core/regex.hpp"
 #include "sources/host/collector.hpp"
 #include "sources/host/proc_file.hpp"
-#include "core/regex.hpp"
 
 namespace edgemon::collect {
 namespace {

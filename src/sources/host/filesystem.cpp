@@ -24,12 +24,12 @@
 #include <memory>
 #include <set>
 
-#include "sources/host/collector.hpp"
-#include "sources/host/parse/mounts.hpp"
-#include "sources/host/proc_file.hpp"
 #include "core/log.hpp"
 #include "core/regex.hpp"
 #include "core/timer.hpp"
+#include "sources/host/collector.hpp"
+#include "sources/host/parse/mounts.hpp"
+#include "sources/host/proc_file.hpp"
 
 namespace edgemon::collect {
 namespace {

@@ -12,10 +12,10 @@
 #include <string_view>
 #include <vector>
 
-#include "sources/host/scheduler.hpp"
 #include "core/config_types.hpp"
 #include "metrics/point.hpp"
 #include "metrics/system_metrics.hpp"
+#include "sources/host/scheduler.hpp"
 
 namespace edgemon::collect {
 

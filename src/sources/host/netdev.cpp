@@ -1,9 +1,9 @@
 // netdev: node_network_{receive,transmit}_*_total per interface from
 // /proc/net/dev.
+#include "core/regex.hpp"
 #include "sources/host/collector.hpp"
 #include "sources/host/parse/net_dev.hpp"
 #include "sources/host/proc_file.hpp"
-#include "core/regex.hpp"
 
 namespace edgemon::collect {
 namespace {

@@ -1,7 +1,7 @@
 // os: node_os_info / node_os_version from the host's os-release.
+#include "core/read_file.hpp"
 #include "sources/host/collector.hpp"
 #include "sources/host/parse/os_release.hpp"
-#include "core/read_file.hpp"
 
 namespace edgemon::collect {
 namespace {

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "sources/host/collector.hpp"
 #include "core/timer.hpp"
+#include "sources/host/collector.hpp"
 
 namespace edgemon::collect {
 

@@ -10,11 +10,11 @@
 #include <chrono>
 #include <cstring>
 
+#include "core/read_file.hpp"
 #include "sources/host/collector.hpp"
 #include "sources/host/parse/proc_pid.hpp"
 #include "sources/host/parse/proc_stat.hpp"
 #include "sources/host/proc_file.hpp"
-#include "core/read_file.hpp"
 
 namespace edgemon::collect {
 namespace {

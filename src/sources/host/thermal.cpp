@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/read_file.hpp"
 #include "sources/host/collector.hpp"
 #include "sources/host/parse/scan.hpp"
-#include "core/read_file.hpp"
 
 namespace edgemon::collect {
 namespace {
