@@ -10,6 +10,7 @@
 #include "app/daemon.hpp"
 #include "app/spool_command.hpp"
 #include "build_info.hpp"
+#include "core/child_launcher.hpp"
 #include "core/config_loader.hpp"
 
 namespace {
@@ -207,6 +208,13 @@ bool wants_help(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A child process on its way to exec (core/child_launcher.hpp): nothing
+  // else of edgemon may run in it.
+  if (argc >= 2 && std::strcmp(argv[1], edgemon::kChildLauncherCommand) == 0) {
+    return edgemon::run_child_launcher(argc - 2, argv + 2);
+  }
+  // Without /proc the children still run, only without the die-with-us guard.
+  edgemon::set_child_launcher_to_self();
   if (argc < 2) {
     std::fputs(kUsage, stderr);
     return 2;
