@@ -260,19 +260,25 @@ struct DeliverySettings {
             nullptr);
   }
 
+  // `encoding_keys` false leaves out precision and gzip, for a kind whose
+  // wire format fixes both (remote_write: milliseconds, snappy).
   template <class V>
-  void visit_sending(V& v) {
-    v.field("precision", precision,
-            "Timestamp precision sent: ns, us, ms or s. Coarser is smaller on the wire; points of "
-            "one series closer together than this overwrite each other.",
-            check_precision);
+  void visit_sending(V& v, bool encoding_keys = true) {
+    if (encoding_keys) {
+      v.field("precision", precision,
+              "Timestamp precision sent: ns, us, ms or s. Coarser is smaller on the wire; points "
+              "of one series closer together than this overwrite each other.",
+              check_precision);
+    }
     v.field("batch_size", batch_size, "Points per write request.", IntRange{1, 1000000});
     v.field("flush_interval", flush_interval,
             "Send when the oldest queued point is this old, even if batch_size is not reached.",
             IntRange{100, 3600000});
     v.field("timeout", timeout, "Time one write request may take; then it is retried.",
             IntRange{100, 600000});
-    v.field("gzip", gzip, "Compress request bodies (Content-Encoding: gzip).", nullptr);
+    if (encoding_keys) {
+      v.field("gzip", gzip, "Compress request bodies (Content-Encoding: gzip).", nullptr);
+    }
     v.field("replay_rate", replay_rate,
             "Points per second sent while draining a backlog after an outage, so the server "
             "is not flooded; 0 is unlimited. Fresh points keep being spooled meanwhile.",
@@ -309,10 +315,6 @@ struct InfluxOutputConfig : DeliverySettings {
   std::string username;
   std::string password;
   std::string schema = "host";
-  // Not keys: outputs.hub entries are built from their own declaration
-  // (HubOutputConfig) and differ in URL, authentication and body format.
-  std::string kind = "influxdb";  // influxdb | hub
-  std::string format = "lp";      // hub only: lp | json
 
   template <class V>
   void visit(V& v) {
@@ -358,7 +360,8 @@ struct InfluxOutputConfig : DeliverySettings {
 };
 
 // An edgemon hub this agent pushes its points to (the hub's POST /write or
-// POST /metrics), with the spool, retry and dead-letter rules of InfluxDB.
+// POST /metrics), with the spool, retry and dead-letter rules of InfluxDB
+// (outputs/hub_output.hpp).
 struct HubOutputConfig : DeliverySettings {
   std::string name;
   std::string url;
@@ -386,9 +389,6 @@ struct HubOutputConfig : DeliverySettings {
     visit_sending(v);
     visit_spool(v);
   }
-
-  // The InfluxOutput settings this push runs with.
-  InfluxOutputConfig to_output() const;
 };
 
 struct OutputsSection {
@@ -409,9 +409,6 @@ struct OutputsSection {
            "edgemon hubs to push points to; each has its own queue in the spool, like an "
            "InfluxDB output.");
   }
-
-  // Every output of either kind, as the pipeline runs them.
-  std::vector<InfluxOutputConfig> all() const;
 };
 
 struct Config {

@@ -30,26 +30,6 @@ std::string check_history_schema(std::string_view text) {
   return "expected system_metrics, host or both (got '" + std::string(text) + "')";
 }
 
-InfluxOutputConfig HubOutputConfig::to_output() const {
-  InfluxOutputConfig o;
-  static_cast<DeliverySettings&>(o) = *this;
-  o.kind = "hub";
-  o.name = name;
-  o.url = url;
-  o.token = token;
-  o.format = format;
-  // The JSON payload is the system_metrics point of one collection.
-  o.schema = format == "json" ? "system_metrics" : schema;
-  return o;
-}
-
-std::vector<InfluxOutputConfig> OutputsSection::all() const {
-  std::vector<InfluxOutputConfig> out = influxdb;
-  for (const auto& h : hub)
-    out.push_back(h.to_output());
-  return out;
-}
-
 void validate_hub_parts(const Config& config, Errors& errors) {
   auto add = [&](std::string key, std::string message) {
     errors.push_back({"", 0, 0, std::move(key), std::move(message)});

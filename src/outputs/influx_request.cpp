@@ -43,19 +43,6 @@ http::ClientRequest influx_write_request(const config::InfluxOutputConfig& confi
   while (!base.empty() && base.back() == '/')
     base.pop_back();
   auto parsed = metrics::parse_precision(precision).value_or(metrics::Precision::kNs);
-  if (config.kind == "hub") {
-    // An edgemon hub: its InfluxDB-compatible /write (no database: the hub
-    // forwards to its own outputs), or the agent payload on POST /metrics.
-    if (config.format == "json") {
-      r.url = base + "/metrics";
-      r.headers.emplace_back("Content-Type: application/x-ndjson");
-    } else {
-      r.url = base + "/write?precision=" + std::string(metrics::precision_v1_name(parsed));
-      r.headers.emplace_back("Content-Type: text/plain; charset=utf-8");
-    }
-    if (!config.token.empty()) r.headers.emplace_back("Authorization: Bearer " + config.token);
-    return r;
-  }
   if (config.version == 2) {
     r.url = base + "/api/v2/write?org=" + url_encode(config.org) +
             "&bucket=" + url_encode(config.bucket) +

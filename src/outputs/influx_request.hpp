@@ -1,6 +1,7 @@
 #pragma once
 // The HTTP request an InfluxDB output sends, without its body: URL with the
-// write parameters for v1 or v2, authentication and headers.
+// write parameters for v1 or v2, authentication and headers. The URL helpers
+// serve every kind of output.
 #include <string>
 #include <string_view>
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "core/clock.hpp"
-#include "core/config_assign.hpp"
 #include "core/log.hpp"
+#include "outputs/configured_outputs.hpp"
 
 namespace edgemon::outputs {
 namespace {
@@ -15,25 +15,6 @@ namespace {
 constexpr size_t kMaxUnspooledBytes = 16 * 1024 * 1024;
 constexpr uint64_t kReopenMs = 10000;
 constexpr uint64_t kStopPollMs = 20;
-
-// Every key of an output as text, through the same declarations the
-// configuration is read with, so that comparing two outputs cannot miss a key.
-class KeyTexts {
- public:
-  template <typename T, typename Constraint>
-  void field(std::string_view name, const T& value, std::string_view, Constraint) {
-    texts.push_back(std::string(name) + "=" + config::detail::to_yaml(value));
-  }
-  std::vector<std::string> texts;
-};
-
-bool same_output(const config::InfluxOutputConfig& a, const config::InfluxOutputConfig& b) {
-  KeyTexts ta, tb;
-  config::InfluxOutputConfig ca = a, cb = b;  // visit() is not const
-  ca.visit(ta);
-  cb.visit(tb);
-  return ta.texts == tb.texts;
-}
 
 }  // namespace
 
@@ -51,9 +32,9 @@ Pipeline::~Pipeline() {
   outputs_.clear();  // Before the spool worker, whose last jobs they queued.
 }
 
-std::unique_ptr<InfluxOutput> Pipeline::make_output(const config::InfluxOutputConfig& c) {
-  auto output = std::make_unique<InfluxOutput>(
-      loop_, client_, spool_, c,
+std::unique_ptr<SpooledOutput> Pipeline::make_output(OutputSpec spec) {
+  auto output = std::make_unique<SpooledOutput>(
+      loop_, client_, spool_, std::move(spec),
       [this](std::vector<store::QueueStats>&& queues) { distribute(std::move(queues)); });
   output->set_spool_ready(report_.open);
   return output;
@@ -62,8 +43,8 @@ std::unique_ptr<InfluxOutput> Pipeline::make_output(const config::InfluxOutputCo
 void Pipeline::start(const config::Config& config, const std::string& spool_path) {
   spool_config_ = config.spool;
   report_.path = spool_path;
-  for (const auto& c : config.outputs.all())
-    outputs_.push_back(make_output(c));
+  for (auto& spec : configured_outputs(config))
+    outputs_.push_back(make_output(std::move(spec)));
   remake_encoding();
   if (!outputs_.empty()) begin();
 }
@@ -71,7 +52,7 @@ void Pipeline::start(const config::Config& config, const std::string& spool_path
 void Pipeline::remake_encoding() {
   std::vector<PointEncoding> encodings;
   for (const auto& o : outputs_)
-    encodings.emplace_back(o->config());
+    encodings.emplace_back(o->spec().kind);
   encoding_ = std::make_shared<const IngestEncoding>(std::move(encodings));
 }
 
@@ -121,19 +102,19 @@ void Pipeline::reconfigure(const config::Config& config) {
   if (config.spool.path != spool_config_.path || config.spool.sync != spool_config_.sync) {
     log::warn("restart_needed", {{"keys", "spool.path, spool.sync"}});
   }
-  std::vector<const InfluxOutput*> before;
+  std::vector<const SpooledOutput*> before;
   for (const auto& o : outputs_)
     before.push_back(o.get());
-  std::vector<std::unique_ptr<InfluxOutput>> next;
-  const std::vector<config::InfluxOutputConfig> all = config.outputs.all();
-  for (const auto& c : all) {
+  std::vector<std::unique_ptr<SpooledOutput>> next;
+  const std::vector<OutputSpec> all = configured_outputs(config);
+  for (const auto& spec : all) {
     auto it = std::find_if(outputs_.begin(), outputs_.end(),
-                           [&](const auto& o) { return o && o->name() == c.name; });
-    if (it != outputs_.end() && same_output((*it)->config(), c)) {
+                           [&](const auto& o) { return o && o->name() == spec.name; });
+    if (it != outputs_.end() && (*it)->spec().settings == spec.settings) {
       (*it)->retry_now();
       next.push_back(std::move(*it));
     } else {
-      next.push_back(make_output(c));
+      next.push_back(make_output(spec));
     }
   }
   for (const auto& o : outputs_) {
@@ -224,7 +205,7 @@ void Pipeline::keep_unspooled(std::vector<store::NewBatch>&& batches) {
   while (total > kMaxUnspooledBytes && drop < unspooled_.size()) {
     const auto& b = unspooled_[drop++];
     total -= b.body.size();
-    if (InfluxOutput* o = find(b.output)) o->count_spool_error(b.points);
+    if (SpooledOutput* o = find(b.output)) o->count_spool_error(b.points);
     log::error("points_dropped",
                {{"output", b.output}, {"points", b.points}, {"reason", "spool unavailable"}});
   }
@@ -269,8 +250,8 @@ void Pipeline::commit() {
   auto work = std::make_shared<Work>();
   work->batches = std::move(batches);
   for (const auto& o : outputs_) {
-    const auto& c = o->config();
-    work->caps.push_back({c.name, static_cast<int64_t>(c.max_bytes.bytes), c.max_age.count()});
+    const auto& c = o->delivery();
+    work->caps.push_back({o->name(), static_cast<int64_t>(c.max_bytes.bytes), c.max_age.count()});
   }
   std::weak_ptr<bool> alive = alive_;
   spool_.call<std::shared_ptr<Work>>(
@@ -318,7 +299,7 @@ void Pipeline::commit() {
         for (size_t i = 0; i < done->caps.size(); ++i) {
           const auto& [by_bytes, by_age] = done->removed[i];
           if (by_bytes.batches == 0 && by_age.batches == 0) continue;
-          if (InfluxOutput* o = find(done->caps[i].output)) o->count_dropped(by_bytes, by_age);
+          if (SpooledOutput* o = find(done->caps[i].output)) o->count_dropped(by_bytes, by_age);
           log::warn("spool_cap_dropped", {{"output", done->caps[i].output},
                                           {"max_bytes_points", by_bytes.points},
                                           {"max_bytes_batches", by_bytes.batches},
@@ -347,7 +328,7 @@ void Pipeline::housekeeping() {
   };
   auto work = std::make_shared<Work>();
   for (const auto& o : outputs_)
-    work->ages.emplace_back(o->name(), o->config().max_age.count());
+    work->ages.emplace_back(o->name(), o->delivery().max_age.count());
   int64_t now = unix_now_ms();
   std::weak_ptr<bool> alive = alive_;
   spool_.call<std::shared_ptr<Work>>(
@@ -371,7 +352,7 @@ void Pipeline::housekeeping() {
         for (size_t i = 0; i < done->removed.size(); ++i) {
           const auto& r = done->removed[i];
           if (r.batches == 0) continue;
-          if (InfluxOutput* o = find(done->ages[i].first)) o->count_dropped({}, r);
+          if (SpooledOutput* o = find(done->ages[i].first)) o->count_dropped({}, r);
           log::warn("spool_cap_dropped", {{"output", done->ages[i].first},
                                           {"max_age_points", r.points},
                                           {"max_age_batches", r.batches}});
@@ -388,7 +369,7 @@ void Pipeline::distribute(std::vector<store::QueueStats>&& queues) {
   }
 }
 
-InfluxOutput* Pipeline::find(const std::string& name) {
+SpooledOutput* Pipeline::find(const std::string& name) {
   for (auto& o : outputs_) {
     if (o->name() == name) return o.get();
   }

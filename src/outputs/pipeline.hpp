@@ -19,8 +19,9 @@
 #include "http/http_client.hpp"
 #include "metrics/metric_sink.hpp"
 #include "metrics/point.hpp"
-#include "outputs/influx_output.hpp"
+#include "outputs/output_kind.hpp"
 #include "outputs/point_encoding.hpp"
+#include "outputs/spooled_output.hpp"
 #include "store/spool_worker.hpp"
 
 namespace edgemon::outputs {
@@ -84,7 +85,7 @@ class Pipeline {
   void write_metrics(metrics::MetricSink& sink) const;
   // Adds "outputs" and "spool" to a /status document.
   void write_status(cJSON* root) const;
-  const std::vector<std::unique_ptr<InfluxOutput>>& outputs() const { return outputs_; }
+  const std::vector<std::unique_ptr<SpooledOutput>>& outputs() const { return outputs_; }
   const SpoolReport& spool_report() const { return report_; }
 
  private:
@@ -96,15 +97,15 @@ class Pipeline {
   void distribute(std::vector<store::QueueStats>&& queues);
   void keep_unspooled(std::vector<store::NewBatch>&& batches);
   void settle_waiters(std::vector<Durable>& waiters, const std::string& error);
-  InfluxOutput* find(const std::string& name);
+  SpooledOutput* find(const std::string& name);
   void check_stopped();
-  std::unique_ptr<InfluxOutput> make_output(const config::InfluxOutputConfig& c);
+  std::unique_ptr<SpooledOutput> make_output(OutputSpec spec);
   void remake_encoding();
 
   uv_loop_t* loop_;
   http::HttpClient& client_;
   store::SpoolWorker spool_;
-  std::vector<std::unique_ptr<InfluxOutput>> outputs_;
+  std::vector<std::unique_ptr<SpooledOutput>> outputs_;
   // Of outputs_, rebuilt with them.
   std::shared_ptr<const IngestEncoding> encoding_ =
       std::make_shared<const IngestEncoding>(std::vector<PointEncoding>{});

@@ -57,7 +57,8 @@ constexpr FamilyDesc kRetries{"edgemon_output_retries_total",
 constexpr FamilyDesc kDropped{
     "edgemon_output_dropped_points_total",
     "Points that will never be delivered, by reason: max_bytes, max_age (spool caps), corrupt "
-    "(unreadable spool row), unrepresentable (not expressible in line protocol), spool_error "
+    "(unreadable spool row), unrepresentable (not expressible in the output's format), "
+    "spool_error "
     "(the spool could not store them).",
     Type::kCounter};
 constexpr FamilyDesc kDeadLettered{
@@ -101,15 +102,15 @@ void Pipeline::write_metrics(metrics::MetricSink& sink) const {
                   o->stats().state == s ? 1.0 : 0.0);
     }
   }
-  each(kQueuedBatches, [](const InfluxOutput& o) { return o.stats().queue.batches; });
-  each(kQueuedPoints, [](const InfluxOutput& o) { return o.stats().queue.points; });
-  each(kQueuedBytes, [](const InfluxOutput& o) { return o.stats().queue.bytes; });
-  each(kOldest, [&](const InfluxOutput& o) { return oldest_age_seconds(o.stats().queue, now); });
-  each(kSentPoints, [](const InfluxOutput& o) { return o.stats().sent_points; });
-  each(kSentRequests, [](const InfluxOutput& o) { return o.stats().sent_batches; });
-  each(kSentBytes, [](const InfluxOutput& o) { return o.stats().sent_bytes; });
-  each(kFailed, [](const InfluxOutput& o) { return o.stats().failed_requests; });
-  each(kRetries, [](const InfluxOutput& o) { return o.stats().retries; });
+  each(kQueuedBatches, [](const SpooledOutput& o) { return o.stats().queue.batches; });
+  each(kQueuedPoints, [](const SpooledOutput& o) { return o.stats().queue.points; });
+  each(kQueuedBytes, [](const SpooledOutput& o) { return o.stats().queue.bytes; });
+  each(kOldest, [&](const SpooledOutput& o) { return oldest_age_seconds(o.stats().queue, now); });
+  each(kSentPoints, [](const SpooledOutput& o) { return o.stats().sent_points; });
+  each(kSentRequests, [](const SpooledOutput& o) { return o.stats().sent_batches; });
+  each(kSentBytes, [](const SpooledOutput& o) { return o.stats().sent_bytes; });
+  each(kFailed, [](const SpooledOutput& o) { return o.stats().failed_requests; });
+  each(kRetries, [](const SpooledOutput& o) { return o.stats().retries; });
   sink.begin(kDropped);
   for (const auto& o : outputs_) {
     const DroppedPoints& d = o->stats().dropped;
@@ -122,8 +123,8 @@ void Pipeline::write_metrics(metrics::MetricSink& sink) const {
       sink.sample({{"output", o->name()}, {"reason", reason}}, static_cast<double>(points));
     }
   }
-  each(kDeadLettered, [](const InfluxOutput& o) { return o.stats().dead_lettered_points; });
-  each(kDeadLetters, [](const InfluxOutput& o) { return o.stats().queue.dead_points; });
+  each(kDeadLettered, [](const SpooledOutput& o) { return o.stats().dead_lettered_points; });
+  each(kDeadLetters, [](const SpooledOutput& o) { return o.stats().queue.dead_points; });
   sink.begin(kSendSeconds);
   for (const auto& o : outputs_) {
     metrics::Label label{"output", o->name()};
@@ -148,11 +149,7 @@ void Pipeline::write_status(cJSON* root) const {
     const OutputStats& s = o->stats();
     cJSON* j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "name", o->name().c_str());
-    const auto& c = o->config();
-    const char* type = c.kind == "hub"  ? (c.format == "json" ? "hub_json" : "hub_lp")
-                       : c.version == 2 ? "influxdb_v2"
-                                        : "influxdb_v1";
-    cJSON_AddStringToObject(j, "type", type);
+    cJSON_AddStringToObject(j, "type", std::string(o->spec().kind->type()).c_str());
     cJSON_AddStringToObject(j, "url", o->display_url().c_str());
     cJSON_AddStringToObject(j, "state", state_name(s.state));
     if (s.last_error.empty()) {

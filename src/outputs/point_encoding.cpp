@@ -1,36 +1,41 @@
 #include "outputs/point_encoding.hpp"
 
-#include "ingest/agent_payload.hpp"
-
 namespace edgemon::outputs {
 
-PointEncoding::PointEncoding(const config::InfluxOutputConfig& config)
-    : json_(config.format == "json"),
-      // A hub parses `u` integers like InfluxDB 2 does.
-      encoder_(metrics::LineProtocolOptions{
-          metrics::parse_precision(config.precision).value_or(metrics::Precision::kMs),
-          config.version == 2 || config.kind == "hub"}) {}
+PointEncoding::PointEncoding(std::shared_ptr<const OutputKind> kind)
+    : kind_(std::move(kind)), encoder_(kind_->make_encoder()) {}
+
+PointEncoding::PointEncoding(const PointEncoding& other)
+    : kind_(other.kind_), encoder_(kind_->make_encoder()) {}
+
+PointEncoding& PointEncoding::operator=(const PointEncoding& other) {
+  if (this != &other) {
+    kind_ = other.kind_;
+    encoder_ = kind_->make_encoder();
+  }
+  return *this;
+}
 
 bool PointEncoding::append(std::string& out, const metrics::Point& point) {
-  if (!json_) return encoder_.append(out, point);
-  // The agent payload is a system_metrics point; nothing else has one.
-  if (point.measurement != "system_metrics") return false;
-  out += ingest::encode_agent_payload(point);
-  out += '\n';
-  return true;
+  EncodedPoints into;
+  into.text = std::move(out);
+  encoder_->append(point, into);
+  out = std::move(into.text);
+  return !into.ends.empty();
+}
+
+void PointEncoding::encode_into(std::span<const metrics::Point> points, EncodedPoints& into) {
+  into.ends.reserve(into.ends.size() + points.size());
+  for (const auto& p : points)
+    encoder_->append(p, into);
 }
 
 EncodedPoints PointEncoding::encode(std::span<const metrics::Point> points) const {
-  PointEncoding local = *this;  // the encoder keeps scratch space and counters
   EncodedPoints encoded;
   encoded.ends.reserve(points.size());
-  for (const auto& p : points) {
-    if (local.append(encoded.text, p)) {
-      encoded.ends.push_back(encoded.text.size());
-    } else {
-      ++encoded.unrepresentable;
-    }
-  }
+  auto encoder = kind_->make_encoder();
+  for (const auto& p : points)
+    encoder->append(p, encoded);
   return encoded;
 }
 

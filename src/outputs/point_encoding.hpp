@@ -1,42 +1,44 @@
 #pragma once
-// How one output writes points -- line protocol with its precision and
-// integer rules, or the agent's JSON payload -- as a value any thread may
-// use. The hub encodes received points with it on the thread pool, the
-// output encodes its own collections with it on the loop: the same bytes
-// either way.
+// How one output writes points -- its kind's RowEncoder -- as a value any
+// thread may use. The hub encodes received points with it on the thread
+// pool, the output encodes its own collections with it on the loop: the same
+// bytes either way.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "core/config.hpp"
 #include "metrics/line_protocol.hpp"
 #include "metrics/point.hpp"
+#include "outputs/output_kind.hpp"
 
 namespace edgemon::outputs {
 
-// Points as one output writes them.
-struct EncodedPoints {
-  std::string text;
-  std::vector<size_t> ends;      // where each point's text ends in `text`
-  uint64_t unrepresentable = 0;  // points that produced no text
-};
-
 class PointEncoding {
  public:
-  explicit PointEncoding(const config::InfluxOutputConfig& config);
+  explicit PointEncoding(std::shared_ptr<const OutputKind> kind);
+  // A copy has its own scratch space.
+  PointEncoding(const PointEncoding& other);
+  PointEncoding& operator=(const PointEncoding& other);
+  PointEncoding(PointEncoding&&) = default;
+  PointEncoding& operator=(PointEncoding&&) = default;
 
   // Appends one point to `out`; false, with nothing appended, when this
   // output cannot represent it.
   bool append(std::string& out, const metrics::Point& point);
+  // With this object's scratch space: for the one thread that owns it.
+  void encode_into(std::span<const metrics::Point> points, EncodedPoints& into);
+  // With scratch space of its own: any thread may call it at once.
   EncodedPoints encode(std::span<const metrics::Point> points) const;
 
-  metrics::Precision precision() const { return encoder_.options().precision; }
+  metrics::Precision precision() const { return kind_->precision(); }
+  const OutputKind& kind() const { return *kind_; }
 
  private:
-  bool json_;
-  metrics::LineProtocolEncoder encoder_;
+  std::shared_ptr<const OutputKind> kind_;
+  std::unique_ptr<RowEncoder> encoder_;
 };
 
 // Encodes for every output of a pipeline as they were configured when it

@@ -1,5 +1,5 @@
 // Received points prepared off the loop: PointEncoding must give the bytes the
-// loop would have written, InfluxOutput::add_encoded must batch them like
+// loop would have written, SpooledOutput::add_encoded must batch them like
 // add_received, the Pipeline must not spool text encoded for a configuration
 // a reload replaced, and the history's prepare()/add() split must count
 // devices and values as add() in one step does.
@@ -20,9 +20,11 @@
 #include "http/http_client.hpp"
 #include "ingest/agent_payload.hpp"
 #include "metrics/line_protocol.hpp"
-#include "outputs/influx_output.hpp"
+#include "outputs/hub_output.hpp"
+#include "outputs/influxdb_output.hpp"
 #include "outputs/pipeline.hpp"
 #include "outputs/point_encoding.hpp"
+#include "outputs/spooled_output.hpp"
 #include "store/history.hpp"
 #include "store/spool_worker.hpp"
 // Last: it includes cmocka, whose fail() macro breaks later standard headers.
@@ -69,6 +71,10 @@ config::InfluxOutputConfig influx(const std::string& precision, int64_t batch_si
   return c;
 }
 
+outputs::PointEncoding encoding_of(const config::InfluxOutputConfig& config) {
+  return outputs::PointEncoding(outputs::influxdb_spec(config).kind);
+}
+
 // What a version 1 output writes: it has no unsigned type.
 std::string v1_lines(std::span<const Point> points, Precision precision) {
   metrics::LineProtocolEncoder encoder({precision, false});
@@ -83,7 +89,7 @@ std::string v1_lines(std::span<const Point> points, Precision precision) {
 void encode_gives_the_bytes_of_append_and_of_the_line_protocol_encoder(void**) {
   const auto points = host_points(5);
   const auto config = influx("ms");
-  outputs::PointEncoding encoding(config);
+  outputs::PointEncoding encoding = encoding_of(config);
   outputs::EncodedPoints encoded = encoding.encode(points);
 
   std::string appended;
@@ -111,7 +117,7 @@ void unrepresentable_points_are_counted_and_get_no_end(void**) {
   std::vector<Point> points = host_points(2);
   points.insert(points.begin() + 1, Point{"cpu", {}, {{"usage", std::nan("")}}, kTimeNs});
   points.push_back(Point{"#comment", {}, {{"usage", 1.0}}, kTimeNs});
-  outputs::EncodedPoints encoded = outputs::PointEncoding(influx("ms")).encode(points);
+  outputs::EncodedPoints encoded = encoding_of(influx("ms")).encode(points);
 
   assert_int_equal(encoded.unrepresentable, 2);
   assert_int_equal(encoded.ends.size(), 2);
@@ -124,8 +130,8 @@ void unrepresentable_points_are_counted_and_get_no_end(void**) {
 
 void precision_of_the_output_config_is_honoured(void**) {
   const auto points = host_points(1);
-  outputs::PointEncoding seconds(influx("s"));
-  outputs::PointEncoding millis(influx("ms"));
+  outputs::PointEncoding seconds = encoding_of(influx("s"));
+  outputs::PointEncoding millis = encoding_of(influx("ms"));
   assert_int_equal(seconds.precision(), Precision::kS);
   assert_int_equal(millis.precision(), Precision::kMs);
   assert_true(seconds.encode(points).text.ends_with(" 1700000000\n"));
@@ -133,12 +139,15 @@ void precision_of_the_output_config_is_honoured(void**) {
 }
 
 void json_format_encodes_only_system_metrics_points(void**) {
-  auto config = influx("ms");
-  config.kind = "hub";
+  config::HubOutputConfig config;
+  config.name = "hub";
+  config.url = "http://127.0.0.1:1";
+  config.precision = "ms";
   config.format = "json";
   Point sm{"system_metrics", {{"device_id", "d1"}, {"host", "d1"}}, {{"cpu", 12.5}}, kTimeNs};
   std::vector<Point> points = {host_point("d1", 0), sm};
-  outputs::EncodedPoints encoded = outputs::PointEncoding(config).encode(points);
+  outputs::EncodedPoints encoded =
+      outputs::PointEncoding(outputs::hub_spec(config).kind).encode(points);
 
   assert_int_equal(encoded.unrepresentable, 1);
   assert_int_equal(encoded.ends.size(), 1);
@@ -148,7 +157,7 @@ void json_format_encodes_only_system_metrics_points(void**) {
   assert_int_equal(encoded.text.find('\n'), encoded.text.size() - 1);
 }
 
-// ---- InfluxOutput ----
+// ---- SpooledOutput ----
 
 // Received points arrive in chunks that do not line up with batch_size:
 // every batch must still hold at most batch_size whole lines, none lost,
@@ -162,9 +171,9 @@ void add_encoded_batches_like_add_received(void**) {
     // batch, they cannot fetch or send.
     store::SpoolWorker spool(&loop);
     const auto config = influx("ms", 3);
-    outputs::InfluxOutput received(&loop, client, spool, config, nullptr);
-    outputs::InfluxOutput encoded(&loop, client, spool, config, nullptr);
-    outputs::PointEncoding encoding(config);
+    outputs::SpooledOutput received(&loop, client, spool, outputs::influxdb_spec(config), nullptr);
+    outputs::SpooledOutput encoded(&loop, client, spool, outputs::influxdb_spec(config), nullptr);
+    outputs::PointEncoding encoding = encoding_of(config);
 
     std::vector<std::vector<Point>> chunks = {host_points(2, 0), host_points(5, 2),
                                               host_points(4, 7)};

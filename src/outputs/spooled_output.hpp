@@ -1,9 +1,12 @@
 #pragma once
-// One InfluxDB output (v1 /write or v2 /api/v2/write): encodes the points it
-// is given into its pending batch, and sends what the spool holds for it,
-// oldest first, one request at a time, deleting a batch from the spool only
-// after a 2xx. The Pipeline decides when pending batches are committed to the
-// spool; this class never sends anything that is not in the spool.
+// One output of any kind: encodes the points it is given into its pending
+// batch, and sends what the spool holds for it, oldest first, one request at
+// a time, deleting a batch from the spool only after a 2xx. The Pipeline
+// decides when pending batches are committed to the spool; this class never
+// sends anything that is not in the spool. What differs between kinds
+// (InfluxDB, hub, remote_write) -- the row format, joining and cutting rows,
+// compression, the request and how its answer reads -- is the OutputKind of
+// its OutputSpec (output_kind.hpp).
 #include <uv.h>
 
 #include <chrono>
@@ -15,11 +18,10 @@
 #include <vector>
 
 #include "core/backoff.hpp"
-#include "core/config.hpp"
 #include "core/timer.hpp"
 #include "http/http_client.hpp"
 #include "metrics/histogram.hpp"
-#include "metrics/line_protocol.hpp"
+#include "outputs/output_kind.hpp"
 #include "outputs/point_encoding.hpp"
 #include "outputs/write_outcome.hpp"
 #include "store/spool_worker.hpp"
@@ -34,7 +36,7 @@ struct DroppedPoints {
   uint64_t max_bytes = 0;        // spool cap reached: oldest batches dropped
   uint64_t max_age = 0;          // older than the age cap
   uint64_t corrupt = 0;          // unreadable spool rows
-  uint64_t unrepresentable = 0;  // points the line protocol cannot carry
+  uint64_t unrepresentable = 0;  // points (samples) the output's format cannot carry
   uint64_t spool_error = 0;      // the spool could not take them
   uint64_t total() const { return max_bytes + max_age + corrupt + unrepresentable + spool_error; }
   void add(const DroppedPoints& other);
@@ -57,18 +59,19 @@ struct OutputStats {
   uint64_t dead_lettered_batches = 0;
 };
 
-class InfluxOutput {
+class SpooledOutput {
  public:
   using StatsListener = std::function<void(std::vector<store::QueueStats>&&)>;
 
-  InfluxOutput(uv_loop_t* loop, http::HttpClient& client, store::SpoolWorker& spool,
-               const config::InfluxOutputConfig& config, StatsListener on_stats);
-  ~InfluxOutput();
-  InfluxOutput(const InfluxOutput&) = delete;
-  InfluxOutput& operator=(const InfluxOutput&) = delete;
+  SpooledOutput(uv_loop_t* loop, http::HttpClient& client, store::SpoolWorker& spool,
+                OutputSpec spec, StatsListener on_stats);
+  ~SpooledOutput();
+  SpooledOutput(const SpooledOutput&) = delete;
+  SpooledOutput& operator=(const SpooledOutput&) = delete;
 
-  const std::string& name() const { return config_.name; }
-  const config::InfluxOutputConfig& config() const { return config_; }
+  const std::string& name() const { return spec_.name; }
+  const OutputSpec& spec() const { return spec_; }
+  const config::DeliverySettings& delivery() const { return spec_.delivery; }
 
   // Encodes the points of one collection (in the schemas this output wants)
   // into the pending batch.
@@ -121,8 +124,10 @@ class InfluxOutput {
   bool due(int64_t now_ms) const;
   void maybe_send();
   // Runs on the spool thread: one request body from the fetched batches.
-  static std::shared_ptr<InFlight> assemble(std::vector<store::Batch>&& batches,
-                                            int64_t split_lines, bool gzip);
+  static std::shared_ptr<InFlight> assemble(const OutputKind& kind,
+                                            std::vector<store::Batch>&& batches,
+                                            int64_t split_items);
+  int64_t fetch_points() const;
   void fetched(Fetched&& f);
   void count_corrupt(const store::Removed& corrupt);
   void send(std::shared_ptr<InFlight> flight);
@@ -137,11 +142,11 @@ class InfluxOutput {
   void fail(OutputState state, const std::string& error);
   void recovered();
   void wake_in(int64_t ms);
-  http::ClientRequest build_request(const InFlight& flight) const;
+  http::ClientRequest build_request(InFlight& flight) const;
 
   http::HttpClient& client_;
   store::SpoolWorker& spool_;
-  config::InfluxOutputConfig config_;
+  OutputSpec spec_;
   StatsListener on_stats_;
   PointEncoding encoding_;
   void close_batch(int64_t now_unix_ms);
@@ -162,9 +167,14 @@ class InfluxOutput {
   bool stopping_ = false;
   int64_t not_before_ms_ = 0;  // replay_rate and backoff
   // Learned from 413s: the most points one request may carry, and for a
-  // single batch too large by itself, the lines of it sent at once.
+  // single batch too large by itself, the items (lines, samples) of it sent
+  // at once.
   int64_t max_request_points_;
   int64_t split_lines_ = 0;
+  // For a kind whose receiver refuses a whole request for one bad sample:
+  // after a rejected request of several batches, the batches up to this id
+  // are sent one at a time, so that only the bad one is dead-lettered.
+  int64_t isolate_through_id_ = 0;
   uint64_t request_id_ = 0;
   // From send() until its outcome is recorded in the spool.
   std::shared_ptr<InFlight> flight_;

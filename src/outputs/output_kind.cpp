@@ -1,0 +1,77 @@
+#include "outputs/output_kind.hpp"
+
+#include "core/config_assign.hpp"
+
+namespace edgemon::outputs {
+
+const char* content_coding_name(ContentCoding coding) {
+  switch (coding) {
+    case ContentCoding::kIdentity:
+      return "identity";
+    case ContentCoding::kGzip:
+      return "gzip";
+    case ContentCoding::kSnappy:
+      return "snappy";
+  }
+  return "identity";
+}
+
+void concatenate_rows(std::span<store::Batch> rows, std::string* body) {
+  if (rows.size() == 1) {
+    *body = std::move(rows.front().body);  // the usual case: no copy
+    return;
+  }
+  size_t total = 0;
+  for (const auto& r : rows)
+    total += r.body.size();
+  body->reserve(body->size() + total);
+  for (auto& r : rows) {
+    *body += r.body;
+    std::string().swap(r.body);  // Free as we go: peak memory is one copy.
+  }
+}
+
+std::optional<PointSchema> parse_schema(std::string_view text) {
+  if (text == "host") return PointSchema::kHost;
+  if (text == "system_metrics") return PointSchema::kSystemMetrics;
+  if (text == "both") return PointSchema::kBoth;
+  return std::nullopt;
+}
+
+namespace detail {
+namespace {
+
+template <typename T>
+std::string named(std::string_view name, const T& value) {
+  return std::string(name) + "=" + config::detail::to_yaml(value);
+}
+
+}  // namespace
+
+std::string key_text(std::string_view name, const std::string& value) {
+  return named(name, value);
+}
+std::string key_text(std::string_view name, const std::vector<std::string>& value) {
+  return named(name, value);
+}
+std::string key_text(std::string_view name, const config::StringMap& value) {
+  return named(name, value);
+}
+std::string key_text(std::string_view name, int64_t value) {
+  return named(name, value);
+}
+std::string key_text(std::string_view name, double value) {
+  return named(name, value);
+}
+std::string key_text(std::string_view name, config::Duration value) {
+  return named(name, value);
+}
+std::string key_text(std::string_view name, config::ByteSize value) {
+  return named(name, value);
+}
+std::string key_text(std::string_view name, bool value) {
+  return named(name, value);
+}
+
+}  // namespace detail
+}  // namespace edgemon::outputs
