@@ -87,6 +87,7 @@ class Daemon final : private api::IngestSink {
     status_.add_section([this](cJSON* root) { pipeline_.write_status(root); });
     status_.add_section([this](cJSON* root) { alerts_.write_status(root); });
     status_.add_section([this](cJSON* root) { history_.write_status(root); });
+    status_.add_section([this](cJSON* root) { sources_.write_status(root); });
   }
 
   // Returns the exit code to use if startup fails, 0 when running.

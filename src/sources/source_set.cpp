@@ -206,6 +206,23 @@ std::vector<InstanceStatus> SourceSet::statuses() const {
   return out;
 }
 
+void SourceSet::write_status(cJSON* root) const {
+  cJSON* list = cJSON_AddArrayToObject(root, "sources");
+  for (const auto& [name, running] : instances_) {
+    const InstanceStatus& s = running->status();
+    cJSON* item = cJSON_CreateObject();
+    cJSON_AddStringToObject(item, "kind", s.kind.c_str());
+    cJSON_AddStringToObject(item, "name", s.name.c_str());
+    cJSON_AddBoolToObject(item, "up", s.up);
+    if (!s.error.empty()) cJSON_AddStringToObject(item, "error", s.error.c_str());
+    cJSON_AddNumberToObject(item, "collections", static_cast<double>(s.collections));
+    cJSON_AddNumberToObject(item, "failures", static_cast<double>(s.failures));
+    cJSON_AddNumberToObject(item, "started_unix_ms", static_cast<double>(s.started_unix_ms));
+    cJSON_AddNumberToObject(item, "last_unix_ms", static_cast<double>(s.last_unix_ms));
+    cJSON_AddItemToArray(list, item);
+  }
+}
+
 void SourceSet::write_metrics(metrics::MetricSink& sink) const {
   if (instances_.empty()) return;
   auto family = [&](metrics::FamilyDesc desc, auto value) {

@@ -4,6 +4,7 @@
 // (its child, its in-memory state, its timer phase); a changed one is
 // stopped and started anew; a removed one is stopped, its publication
 // withdrawn and its durable state cleared.
+#include <cjson/cJSON.h>
 #include <uv.h>
 
 #include <cstdint>
@@ -54,6 +55,8 @@ class SourceSet {
   std::vector<InstanceStatus> statuses() const;
   // edgemon_source_* health families, labelled kind and source.
   void write_metrics(metrics::MetricSink& sink) const;
+  // Adds "sources": one object per instance.
+  void write_status(cJSON* root) const;
   // Changes whenever write_metrics() would.
   uint64_t version() const { return version_; }
 
