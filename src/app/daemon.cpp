@@ -14,6 +14,8 @@
 #include "api/status_endpoints.hpp"
 #include "app/identity.hpp"
 #include "build_info.hpp"
+#include "bus/bus.hpp"
+#include "bus/latest_registry.hpp"
 #include "core/clock.hpp"
 #include "core/heap.hpp"
 #include "core/log.hpp"
@@ -24,10 +26,13 @@
 #include "http/http_client.hpp"
 #include "http/server.hpp"
 #include "ingest/ingested_series.hpp"
+#include "metrics/point_writer.hpp"
 #include "metrics/prometheus_text.hpp"
 #include "outputs/pipeline.hpp"
 #include "sources/host/host_points.hpp"
 #include "sources/host/scheduler.hpp"
+#include "sources/source_set.hpp"
+#include "store/state_store.hpp"
 
 namespace edgemon::app {
 namespace {
@@ -55,6 +60,8 @@ class Daemon final : private api::IngestSink {
         lag_(loop),
         heap_trimmer_(loop, kHeapTrimMs),
         http_client_(loop),
+        state_store_(loop),
+        sources_(loop, http_client_, state_store_, bus_),
         pipeline_(loop, http_client_),
         ingest_(loop, *this),
         history_(loop),
@@ -65,6 +72,10 @@ class Daemon final : private api::IngestSink {
                  {{[this](metrics::MetricSink& sink) { server_->write_metrics(sink); }, nullptr},
                   {[this](metrics::MetricSink& sink) { lag_.write_metrics(sink); },
                    [this] { return lag_.histogram().count(); }},
+                  {[this](metrics::MetricSink& sink) { registry_.write(sink); },
+                   [this] { return registry_.generation(); }},
+                  {[this](metrics::MetricSink& sink) { sources_.write_metrics(sink); },
+                   [this] { return sources_.version(); }},
                   {[this](metrics::MetricSink& sink) { pipeline_.write_metrics(sink); }, nullptr},
                   {[this](metrics::MetricSink& sink) { ingest_.write_metrics(sink); }, nullptr},
                   {[this](metrics::MetricSink& sink) { alerts_.write_metrics(sink); }, nullptr},
@@ -76,6 +87,7 @@ class Daemon final : private api::IngestSink {
     status_.add_section([this](cJSON* root) { pipeline_.write_status(root); });
     status_.add_section([this](cJSON* root) { alerts_.write_status(root); });
     status_.add_section([this](cJSON* root) { history_.write_status(root); });
+    status_.add_section([this](cJSON* root) { sources_.write_status(root); });
   }
 
   // Returns the exit code to use if startup fails, 0 when running.
@@ -96,6 +108,11 @@ class Daemon final : private api::IngestSink {
     host_points_.set_common_tags(
         collect::host_common_tags(info_.device_id, info_.hostname, config_->tags));
     scheduler_.set_round_listener([this] { publish_round(); });
+    bus_.subscribe([this](const bus::Publication& p) { registry_.on_publication(p); });
+    bus_.subscribe([this](const bus::Publication& p) { publish_source(p); });
+    if (std::string err = state_store_.open(source_state_path(*config_)); !err.empty()) {
+      log::warn("source_state_unavailable", {{"error", err}});
+    }
     pipeline_.start(*config_, spool_path(*config_));
     configure_hub(*config_);
     history_.start(config_->history, history_path(*config_), config_->ingest.device_active_window);
@@ -122,6 +139,7 @@ class Daemon final : private api::IngestSink {
     watchdog_ = std::make_unique<systemd::Watchdog>(loop_);
     lag_.start();
     scheduler_.start();
+    sources_.configure(config_->sources.kinds);
     std::string where = join(info_.listeners);
     log::info("ready", {{"version", build::kVersion},
                         {"listen", where},
@@ -179,6 +197,21 @@ class Daemon final : private api::IngestSink {
     pipeline_.publish(host_points_buffer_, system_metrics_buffer_);
   }
 
+  // A source's publication as points for the history and the outputs, in
+  // the host schema: one measurement per kind, tagged with the instance.
+  void publish_source(const bus::Publication& publication) {
+    if (!publication.families) return;
+    source_points_buffer_.clear();
+    metrics::PointWriter writer(&source_points_buffer_);
+    std::vector<metrics::Tag> tags = host_points_.common_tags();
+    tags.push_back({"source", publication.source});
+    writer.set_common_tags(tags);
+    writer.start(publication.kind, "", publication.time_unix_ms * 1000000);
+    publication.families->replay(writer);
+    history_.add_own(source_points_buffer_, {});
+    pipeline_.publish(source_points_buffer_, {});
+  }
+
   void register_routes() {
     using http::Group;
     router_.add("GET", "/metrics", Group::kRead,
@@ -219,12 +252,13 @@ class Daemon final : private api::IngestSink {
       log::warn("stop_deadline_passed");
       uv_stop(loop_);
     });
-    stopping_parts_ = 3;
+    stopping_parts_ = 4;
     auto part_done = [this] {
       if (--stopping_parts_ == 0) watchdog_.reset();
     };
     pipeline_.stop(config_->outputs.stop_timeout, part_done);
     history_.stop(part_done);
+    sources_.stop(part_done);
     server_->shutdown(part_done);
   }
 
@@ -267,6 +301,7 @@ class Daemon final : private api::IngestSink {
     host_points_.set_common_tags(
         collect::host_common_tags(info_.device_id, info_.hostname, config_->tags));
     pipeline_.reconfigure(*config_);
+    sources_.configure(config_->sources.kinds);
     log::info("reloaded", {{"trigger", trigger}});
     systemd::notify_ready("serving on " + join(info_.listeners));
     return errors;
@@ -292,6 +327,10 @@ class Daemon final : private api::IngestSink {
   LoopLagMonitor lag_;
   HeapTrimmer heap_trimmer_;
   http::HttpClient http_client_;
+  bus::Bus bus_;
+  bus::LatestRegistry registry_;
+  store::StateStore state_store_;
+  sources::SourceSet sources_;
   outputs::Pipeline pipeline_;
   api::IngestEndpoints ingest_;
   ingest::IngestedSeries pushed_series_;
@@ -301,6 +340,7 @@ class Daemon final : private api::IngestSink {
   collect::HostPoints host_points_;
   std::vector<metrics::Point> host_points_buffer_;
   std::vector<metrics::Point> system_metrics_buffer_;
+  std::vector<metrics::Point> source_points_buffer_;
   api::StatusEndpoints status_;
   api::MetricsEndpoint metrics_;
   http::Router router_;

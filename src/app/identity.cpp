@@ -115,4 +115,8 @@ std::string history_path(const config::Config& config) {
   return state_file(config, config.history.path, "history.db");
 }
 
+std::string source_state_path(const config::Config& config) {
+  return state_file(config, "", "state.db");
+}
+
 }  // namespace edgemon::app

@@ -32,5 +32,8 @@ std::string alerts_path(const config::Config& config);
 
 // The local history: history.path, else history.db in the state directory.
 std::string history_path(const config::Config& config);
+// The sources' durable state (offsets, discovered metrics): state.db in the
+// state directory.
+std::string source_state_path(const config::Config& config);
 
 }  // namespace edgemon::app

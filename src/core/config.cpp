@@ -9,7 +9,6 @@
 #include "core/config_loader.hpp"
 #include "core/log.hpp"
 #include "core/text.hpp"
-#include "sources/host/collector.hpp"
 
 namespace edgemon::config {
 
@@ -19,13 +18,16 @@ std::string check_log_level(std::string_view text) {
   return "expected one of debug, info, warn, error (got '" + std::string(text) + "')";
 }
 
-std::string check_collector_name(std::string_view text) {
-  auto names = collect::registered_collector_names();
-  if (std::find(names.begin(), names.end(), text) != names.end()) return "";
+std::string collector_names() {
   std::string list;
-  for (const auto& n : names)
-    list += (list.empty() ? "" : ", ") + n;
-  return "no collector named '" + std::string(text) + "' (known: " + list + ")";
+  for (const KindDecl* k : registered_kinds("collectors"))
+    list += (list.empty() ? "" : ", ") + k->kind;
+  return list;
+}
+
+std::string check_collector_name(std::string_view text) {
+  if (find_kind("collectors", text) != nullptr) return "";
+  return "no collector named '" + std::string(text) + "' (known: " + collector_names() + ")";
 }
 
 namespace {
@@ -199,6 +201,41 @@ class KeySetter {
   // adds a default item, so flags alone can describe a whole list.
   template <typename S>
   void list(std::string_view name, std::vector<S>& items, std::string_view) {
+    set_in_list(name, items, [] { return S{}; });
+  }
+
+  // Instances of a kind are addressed like list items: "KIND.INDEX.key".
+  void kinds(KindLists& lists) {
+    for (const KindDecl* decl : registered_kinds(lists.family)) {
+      if (below(decl->kind).empty() && !matches(decl->kind)) continue;
+      std::vector<Instance> of_kind;
+      for (auto& i : lists.instances) {
+        if (i.kind == decl->kind) of_kind.push_back(i);
+      }
+      set_in_list(decl->kind, of_kind, [decl] { return Instance(*decl); });
+      if (!error_.empty()) return;
+      std::erase_if(lists.instances, [&](const Instance& i) { return i.kind == decl->kind; });
+      for (auto& i : of_kind)
+        lists.instances.push_back(std::move(i));
+    }
+  }
+
+  template <typename S>
+  void section(std::string_view name, S& value, std::string_view) {
+    std::string_view rest = below(name);
+    if (rest.empty()) return;
+    KeySetter child(rest, text_, append_, prefix_ + std::string(name) + ".");
+    value.visit(child);
+    found_ = found_ || child.found_;
+    if (!child.error_.empty()) error_ = child.error_;
+  }
+
+  bool found() const { return found_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  template <typename S, typename Make>
+  void set_in_list(std::string_view name, std::vector<S>& items, Make make) {
     std::string_view rest = below(name);
     if (rest.empty()) {
       if (!matches(name)) return;
@@ -223,7 +260,7 @@ class KeySetter {
       return;
     }
     bool added = i == items.size();
-    if (added) items.emplace_back();
+    if (added) items.push_back(make());
     KeySetter child(rest.substr(dot + 1), text_, append_,
                     prefix_ + std::string(name) + "." + std::to_string(i) + ".");
     items[i].visit(child);
@@ -231,20 +268,6 @@ class KeySetter {
     if (added && !error_.empty()) items.pop_back();
   }
 
-  template <typename S>
-  void section(std::string_view name, S& value, std::string_view) {
-    std::string_view rest = below(name);
-    if (rest.empty()) return;
-    KeySetter child(rest, text_, append_, prefix_ + std::string(name) + ".");
-    value.visit(child);
-    found_ = found_ || child.found_;
-    if (!child.error_.empty()) error_ = child.error_;
-  }
-
-  bool found() const { return found_; }
-  const std::string& error() const { return error_; }
-
- private:
   bool matches(std::string_view name) const { return path_ == name; }
 
   // What follows "name." in the path, or "" when the path is not below name.
@@ -296,12 +319,26 @@ class ReferenceWriter {
   // each key is still documented where an operator would write it.
   template <typename S>
   void list(std::string_view name, const std::vector<S>&, std::string_view help) {
+    S item{};
+    example_list(name, item, help);
+  }
+
+  // Each kind of the family as a list, with its help.
+  void kinds(const KindLists& lists) {
+    for (const KindDecl* decl : registered_kinds(lists.family)) {
+      Instance item(*decl);
+      example_list(decl->kind, item, decl->help);
+    }
+  }
+
+ private:
+  template <typename S>
+  void example_list(std::string_view name, S& item, std::string_view help) {
     comment(help, "Each item takes the keys of the commented-out example below.");
     indent();
     out_ += name;
     out_ += ": []\n";
     std::string example;
-    S item{};
     ReferenceWriter child(example, 0, margin_ + depth_ * 2 + 5);
     item.visit(child);
     bool first = true;
@@ -322,7 +359,6 @@ class ReferenceWriter {
     }
   }
 
- private:
   void indent() { out_.append(static_cast<size_t>(depth_) * 2, ' '); }
 
   // Wraps help text at 80 columns as YAML comments.
@@ -460,6 +496,19 @@ void validate_outputs(const OutputsSection& outputs, Errors& errors) {
   }
 }
 
+// Output names are unique across kinds: they name queues in the spool.
+void validate_output_names(const OutputsSection& outputs, Errors& errors) {
+  std::vector<std::string> typed;
+  for (const auto& o : outputs.all())
+    typed.push_back(o.name);
+  for (const auto& i : outputs.kinds.instances) {
+    if (!i.name.empty() && std::find(typed.begin(), typed.end(), i.name) != typed.end()) {
+      errors.push_back({"", 0, 0, "outputs." + i.kind,
+                        "'" + i.name + "' is already the name of another output"});
+    }
+  }
+}
+
 void validate_tags(const StringMap& tags, Errors& errors) {
   for (const auto& [name, value] : tags) {
     std::string err = check_tag_name(name);
@@ -477,6 +526,9 @@ Errors validate(const Config& config) {
     errors.push_back({"", 0, 0, "spool.sync", err});
   }
   validate_outputs(config.outputs, errors);
+  config.outputs.kinds.validate("outputs", errors);
+  validate_output_names(config.outputs, errors);
+  config.sources.kinds.validate("sources", errors);
   validate_hub_parts(config, errors);
   if (config.http.listen.empty()) {
     errors.push_back({"", 0, 0, "http.listen", "at least one listen address is needed"});

@@ -10,6 +10,7 @@
 #include "core/config_hub.hpp"
 #include "core/config_types.hpp"
 #include "core/net_address.hpp"
+#include "core/options.hpp"
 #include "core/regex.hpp"
 
 namespace edgemon::config {
@@ -18,6 +19,8 @@ using namespace std::chrono_literals;
 
 std::string check_log_level(std::string_view text);
 std::string check_collector_name(std::string_view text);
+// The registered collectors, comma-separated, for help text.
+std::string collector_names();
 std::string check_tag_name(std::string_view text);
 std::string check_tag_value(std::string_view text);
 std::string check_spool_sync(std::string_view text);
@@ -196,10 +199,8 @@ struct CollectSection {
             nullptr);
     v.field("sysfs", sysfs, "Where sysfs is mounted.", nullptr);
     v.field("rootfs", rootfs, "The host's root, for /etc/os-release and mount points.", nullptr);
-    v.field("disable", disable,
-            "Collectors turned off, by name: cpu, diskstats, filefd, filesystem, loadavg, "
-            "meminfo, netdev, network_address, os, self, stat, thermal, time, uname.",
-            check_collector_name);
+    static const std::string disable_help = "Collectors turned off, by name: " + collector_names();
+    v.field("disable", disable, disable_help, check_collector_name);
     v.section("filesystem", filesystem, "Filesystem usage per mount point.");
     v.section("diskstats", diskstats, "Block device I/O from /proc/diskstats.");
     v.section("netdev", netdev, "Network interface counters from /proc/net/dev.");
@@ -395,6 +396,8 @@ struct OutputsSection {
   Duration stop_timeout = 5s;
   std::vector<InfluxOutputConfig> influxdb;
   std::vector<HubOutputConfig> hub;
+  // Outputs of the kinds registered in family "outputs" (remote_write, ...).
+  KindLists kinds{"outputs", {}};
 
   template <class V>
   void visit(V& v) {
@@ -408,6 +411,18 @@ struct OutputsSection {
     v.list("hub", hub,
            "edgemon hubs to push points to; each has its own queue in the spool, like an "
            "InfluxDB output.");
+    v.kinds(kinds);
+  }
+};
+
+// Sources beyond the host collectors: one list per registered kind, each
+// item a named instance with the kind's own options.
+struct SourcesSection {
+  KindLists kinds{"sources", {}};
+
+  template <class V>
+  void visit(V& v) {
+    v.kinds(kinds);
   }
 };
 
@@ -423,6 +438,7 @@ struct Config {
   LogSection log;
   HttpSection http;
   CollectSection collect;
+  SourcesSection sources;
 
   template <class V>
   void visit(V& v) {
@@ -447,6 +463,9 @@ struct Config {
     v.section("log", log, "Logging.");
     v.section("http", http, "The HTTP API.");
     v.section("collect", collect, "Host metric collection.");
+    v.section("sources", sources,
+              "Sources of metrics beyond the host collectors, by kind. Several named instances "
+              "of a kind may run; a reload restarts only those whose keys changed.");
   }
 };
 

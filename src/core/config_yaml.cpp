@@ -163,33 +163,22 @@ class YamlReader {
   // item only names the keys it changes.
   template <typename S>
   void list(std::string_view name, std::vector<S>& items, std::string_view) {
-    known_.push_back(name);
-    yaml_node_t* node = find(name);
-    if (node == nullptr) return;
-    if (is_null(node)) {
-      items.clear();
-      return;
-    }
-    if (node->type != YAML_SEQUENCE_NODE) {
-      error(node, name, std::string("expected a list of mappings, got ") + kind_name(node));
-      return;
-    }
-    std::vector<S> read;
-    size_t index = 0;
-    for (yaml_node_item_t* it = node->data.sequence.items.start; it < node->data.sequence.items.top;
-         ++it, ++index) {
-      yaml_node_t* item = yaml_document_get_node(doc_, *it);
-      std::string path = std::string(name) + "[" + std::to_string(index) + "]";
-      if (item->type != YAML_MAPPING_NODE) {
-        error(item, path, std::string("list items must be mappings, got ") + kind_name(item));
-        continue;
+    read_list(name, items, [] { return S{}; });
+  }
+
+  // One list key per registered kind of the family; each item starts from
+  // the kind's defaults.
+  void kinds(KindLists& lists) {
+    for (const KindDecl* decl : registered_kinds(lists.family)) {
+      std::vector<Instance> of_kind;
+      for (auto& i : lists.instances) {
+        if (i.kind == decl->kind) of_kind.push_back(std::move(i));
       }
-      S& value = read.emplace_back();
-      YamlReader child(doc_, item, prefix_ + path + ".", file_, errors_);
-      value.visit(child);
-      child.finish();
+      std::erase_if(lists.instances, [&](const Instance& i) { return i.kind == decl->kind; });
+      read_list(decl->kind, of_kind, [decl] { return Instance(*decl); });
+      for (auto& i : of_kind)
+        lists.instances.push_back(std::move(i));
     }
-    items = std::move(read);
   }
 
   template <typename S>
@@ -242,6 +231,37 @@ class YamlReader {
   }
 
  private:
+  template <typename S, typename Make>
+  void read_list(std::string_view name, std::vector<S>& items, Make make) {
+    known_.push_back(name);
+    yaml_node_t* node = find(name);
+    if (node == nullptr) return;
+    if (is_null(node)) {
+      items.clear();
+      return;
+    }
+    if (node->type != YAML_SEQUENCE_NODE) {
+      error(node, name, std::string("expected a list of mappings, got ") + kind_name(node));
+      return;
+    }
+    std::vector<S> read;
+    size_t index = 0;
+    for (yaml_node_item_t* it = node->data.sequence.items.start; it < node->data.sequence.items.top;
+         ++it, ++index) {
+      yaml_node_t* item = yaml_document_get_node(doc_, *it);
+      std::string path = std::string(name) + "[" + std::to_string(index) + "]";
+      if (item->type != YAML_MAPPING_NODE) {
+        error(item, path, std::string("list items must be mappings, got ") + kind_name(item));
+        continue;
+      }
+      S& value = read.emplace_back(make());
+      YamlReader child(doc_, item, prefix_ + path + ".", file_, errors_);
+      value.visit(child);
+      child.finish();
+    }
+    items = std::move(read);
+  }
+
   yaml_node_t* find(std::string_view name) {
     if (mapping_ == nullptr) return nullptr;
     size_t i = 0;

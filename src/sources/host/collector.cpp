@@ -14,7 +14,8 @@ std::map<std::string, Factory>& factories() {
 
 }  // namespace
 
-Registration::Registration(const char* name, Factory factory) {
+Registration::Registration(const char* name, Factory factory)
+    : known_to_config_({"collectors", name, "", nullptr}) {
   factories().emplace(name, std::move(factory));
 }
 

@@ -53,8 +53,13 @@ class SyncCollector : public Collector {
 using Factory =
     std::function<std::unique_ptr<Collector>(const config::Config& config, std::string* error)>;
 
+// Also makes the name known to the configuration (collect.disable), which
+// lives below the collectors and cannot ask them.
 struct Registration {
   Registration(const char* name, Factory factory);
+
+ private:
+  config::KindRegistration known_to_config_;
 };
 
 // Sorted by name.
