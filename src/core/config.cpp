@@ -499,8 +499,10 @@ void validate_outputs(const OutputsSection& outputs, Errors& errors) {
 // Output names are unique across kinds: they name queues in the spool.
 void validate_output_names(const OutputsSection& outputs, Errors& errors) {
   std::vector<std::string> typed;
-  for (const auto& o : outputs.all())
+  for (const auto& o : outputs.influxdb)
     typed.push_back(o.name);
+  for (const auto& h : outputs.hub)
+    typed.push_back(h.name);
   for (const auto& i : outputs.kinds.instances) {
     if (!i.name.empty() && std::find(typed.begin(), typed.end(), i.name) != typed.end()) {
       errors.push_back({"", 0, 0, "outputs." + i.kind,

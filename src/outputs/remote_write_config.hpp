@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "core/config.hpp"
-#include "core/config_loader.hpp"
+#include "core/config_error.hpp"
 
 namespace edgemon::outputs {
 

@@ -7,6 +7,7 @@
 
 #include "core/snappy.hpp"
 #include "outputs/influx_request.hpp"
+#include "outputs/output_registry.hpp"
 #include "outputs/remote_write_encoder.hpp"
 #include "outputs/remote_write_request.hpp"
 
@@ -278,4 +279,16 @@ void RemoteWriteConfig::validate(const std::string& path, config::Errors& errors
   }
 }
 
+namespace {
+
+const OutputKindRegistration kRemoteWrite{
+    {"outputs", "remote_write",
+     "Prometheus remote-write receivers (Prometheus, Mimir, Cortex, Thanos, VictoriaMetrics) to "
+     "send points to as samples; each has its own queue in the spool, like an InfluxDB output.",
+     config::make_options<RemoteWriteConfig>},
+    [](const config::Instance& instance) {
+      return remote_write_spec(instance.name, instance.as<RemoteWriteConfig>());
+    }};
+
+}  // namespace
 }  // namespace edgemon::outputs

@@ -29,15 +29,21 @@ class Prometheus:
                                  "global: {evaluation_interval: 1m}\n")
         self.port = None
         self.proc = None
+        self.data = None  # the TSDB directory, once started
 
-    def start(self, attempts=3):
-        """Starts on a fresh free port (retried if another process took it); returns self."""
+    def start(self, attempts=3, port=None):
+        """Starts on a fresh free port (retried if another process took it); returns self.
+
+        `port` restarts on the port given (a sender's URL names it) and keeps
+        the TSDB of the previous start, so that a test can take the receiver
+        away and bring the same one back."""
         last = ""
-        for i in range(attempts):
-            port = free_port()
+        for i in range(1 if port is not None else attempts):
+            listen = port if port is not None else free_port()
+            data = self.data or f"{self.dir}/data{i}"
             p = spawn([self.exe, f"--config.file={self.config}",
-                       f"--storage.tsdb.path={self.dir}/data{i}",
-                       f"--web.listen-address=127.0.0.1:{port}",
+                       f"--storage.tsdb.path={data}",
+                       f"--web.listen-address=127.0.0.1:{listen}",
                        "--web.enable-remote-write-receiver", "--log.level=warn"],
                       stderr=subprocess.PIPE)
 
@@ -45,7 +51,7 @@ class Prometheus:
                 if p.poll() is not None:
                     return "exited"
                 try:
-                    status = harness.http_request("127.0.0.1", port, "GET", "/-/ready",
+                    status = harness.http_request("127.0.0.1", listen, "GET", "/-/ready",
                                                   timeout=2).status
                 except OSError:
                     return None
@@ -54,7 +60,7 @@ class Prometheus:
 
             state = eventually(ready, 30 * harness.SLOW, what="prometheus /-/ready")
             if state == 200:
-                self.port, self.proc = port, p
+                self.port, self.proc, self.data = listen, p, data
                 return self
             stop_process(p, timeout=10)
             last = f"/-/ready gave {state}: " + p.stderr.read().decode("utf-8", "replace")[-800:]
