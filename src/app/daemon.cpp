@@ -68,12 +68,12 @@ class Daemon final : private api::IngestSink {
         history_endpoints_(history_),
         alerts_(loop),
         status_(info_, scheduler_),
-        metrics_(scheduler_,
-                 {{[this](metrics::MetricSink& sink) { server_->write_metrics(sink); }, nullptr},
+        metrics_(registry_,
+                 {{[this](metrics::MetricSink& sink) { scheduler_.write_health(sink); },
+                   [this] { return scheduler_.generation(); }},
+                  {[this](metrics::MetricSink& sink) { server_->write_metrics(sink); }, nullptr},
                   {[this](metrics::MetricSink& sink) { lag_.write_metrics(sink); },
                    [this] { return lag_.histogram().count(); }},
-                  {[this](metrics::MetricSink& sink) { registry_.write(sink); },
-                   [this] { return registry_.generation(); }},
                   {[this](metrics::MetricSink& sink) { sources_.write_metrics(sink); },
                    [this] { return sources_.version(); }},
                   {[this](metrics::MetricSink& sink) { pipeline_.write_metrics(sink); }, nullptr},
@@ -108,6 +108,7 @@ class Daemon final : private api::IngestSink {
     host_points_.set_common_tags(
         collect::host_common_tags(info_.device_id, info_.hostname, config_->tags));
     scheduler_.set_round_listener([this] { publish_round(); });
+    scheduler_.set_bus(&bus_);
     bus_.subscribe([this](const bus::Publication& p) { registry_.on_publication(p); });
     bus_.subscribe([this](const bus::Publication& p) { publish_source(p); });
     if (std::string err = state_store_.open(source_state_path(*config_)); !err.empty()) {
@@ -200,7 +201,9 @@ class Daemon final : private api::IngestSink {
   // A source's publication as points for the history and the outputs, in
   // the host schema: one measurement per kind, tagged with the instance.
   void publish_source(const bus::Publication& publication) {
-    if (!publication.families) return;
+    // The host collectors' points are taken per round (publish_round):
+    // system_metrics is one point made of several collectors.
+    if (!publication.families || publication.kind == collect::kHostKind) return;
     source_points_buffer_.clear();
     metrics::PointWriter writer(&source_points_buffer_);
     std::vector<metrics::Tag> tags = host_points_.common_tags();

@@ -109,13 +109,13 @@ class SourceSet::Running {
   void publish(std::shared_ptr<const metrics::Snapshot> families) {
     ++status_.publications;
     published_ = true;
-    set_.bus_.publish({instance_.kind, instance_.name, unix_now_ms(), std::move(families)});
+    set_.bus_.publish({instance_.kind, instance_.name, unix_now_ms(), std::move(families), true});
   }
 
   void withdraw() {
     if (!published_) return;
     published_ = false;
-    set_.bus_.publish({instance_.kind, instance_.name, unix_now_ms(), nullptr});
+    set_.bus_.publish({instance_.kind, instance_.name, unix_now_ms(), nullptr, true});
   }
 
   SourceSet& set_;
