@@ -514,8 +514,9 @@ void reference_file_round_trips_and_is_checked_in(void**) {
   assert_true(e.empty());
   assert_int_equal(c.http.limits.max_header_bytes.bytes,
                    Config{}.http.limits.max_header_bytes.bytes);
-  assert_string_equal(c.collect.filesystem.fs_types_exclude.c_str(),
-                      Config{}.collect.filesystem.fs_types_exclude.c_str());
+  assert_string_equal(c.collect.collectors.canonical_text().c_str(),
+                      Config{}.collect.collectors.canonical_text().c_str());
+  assert_contains(c.collect.collectors.canonical_text(), "filesystem.fs_types_exclude: ");
   assert_true(c.tags.empty());
   assert_true(c.outputs.influxdb.empty());
   assert_string_equal(c.spool.sync.c_str(), "normal");
