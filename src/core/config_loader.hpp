@@ -17,8 +17,8 @@ Errors load_yaml_string(std::string_view yaml, const std::string& name, Config* 
 // Sets one key by its dotted path from text, as environment variables and
 // flags give it. Lists are comma-separated; `append` adds to a list instead
 // of replacing it. Returns "" or the error.
-std::string set_key(Config* config, std::string_view path, std::string_view text,
-                    bool append = false);
+[[nodiscard]] std::string set_key(Config* config, std::string_view path, std::string_view text,
+                                  bool append = false);
 
 struct EnvironmentOverride {
   const char* variable;

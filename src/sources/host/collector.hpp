@@ -45,7 +45,7 @@ class SyncCollector : public Collector {
     ready(gather_now(ctx));
   }
   // Returns "" or the error.
-  virtual std::string gather_now(const CollectContext& ctx) = 0;
+  [[nodiscard]] virtual std::string gather_now(const CollectContext& ctx) = 0;
 };
 
 // Builds a collector from the configuration, or returns null with *error set

@@ -55,7 +55,7 @@ class Scheduler {
 
   // (Re)builds the collectors from `config` (those not in collect.disable).
   // On error nothing changes. Collector state (e.g. CPU deltas) restarts.
-  std::string configure(std::shared_ptr<const config::Config> config);
+  [[nodiscard]] std::string configure(std::shared_ptr<const config::Config> config);
 
   // Collects now and then every collect.interval.
   void start();
