@@ -4,6 +4,7 @@
 #include <uv.h>
 
 #include <algorithm>
+#include <any>
 #include <cstdio>
 #include <memory>
 
@@ -32,6 +33,7 @@
 #include "sources/host/host_points.hpp"
 #include "sources/host/scheduler.hpp"
 #include "sources/source_set.hpp"
+#include "store/history.hpp"
 #include "store/state_store.hpp"
 
 namespace edgemon::app {
@@ -153,18 +155,24 @@ class Daemon final : private api::IngestSink {
   }
 
  private:
-  // IngestSink: points pushed to this hub.
+  // IngestSink: points pushed to this hub, encoded for the outputs and laid
+  // out for the history off the loop.
+  struct PreparedIngest {
+    outputs::Pipeline::Encoded outputs;
+    store::HistoryIntake history;
+  };
   Prepare preparer() override {
     return [encoding = pipeline_.ingest_encoding(),
             keep = history_.intake_mode()](api::IngestBatch& batch) {
-      batch.outputs = {encoding, encoding->encode(batch.points)};
-      batch.history = store::History::prepare(batch.points, keep);
+      batch.prepared = std::make_shared<PreparedIngest>(PreparedIngest{
+          {encoding, encoding->encode(batch.points)}, store::History::prepare(batch.points, keep)});
     };
   }
   void accept(api::IngestBatch&& batch, Durable durable) override {
+    auto prepared = std::any_cast<std::shared_ptr<PreparedIngest>>(std::move(batch.prepared));
     pushed_series_.update(batch.points, uv_now(loop_));
-    history_.add(std::move(batch.history));
-    pipeline_.ingest(batch.points, std::move(batch.outputs), std::move(durable));
+    history_.add(std::move(prepared->history));
+    pipeline_.ingest(batch.points, std::move(prepared->outputs), std::move(durable));
   }
 
   void configure_hub(const config::Config& config) {
