@@ -9,6 +9,11 @@
 
 namespace edgemon::config {
 
+// A configuration larger than this, or nested deeper, is refused before it
+// is parsed: a reload runs on the loop.
+inline constexpr size_t kMaxConfigBytes = 4 << 20;
+inline constexpr int kMaxConfigDepth = 32;
+
 // Reads YAML into *out, which should hold the defaults. Every problem is
 // reported, not just the first, so one `edgemon check` run lists them all.
 Errors load_yaml_file(const std::string& path, Config* out);

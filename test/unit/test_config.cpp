@@ -529,6 +529,30 @@ void reference_file_round_trips_and_is_checked_in(void**) {
   }
 }
 
+// What a reload must refuse before parsing: not a file, too large, or
+// nested deep enough to make the loader crawl.
+void hostile_files_are_refused(void**) {
+  Config c;
+  Errors e = load_yaml_file("/tmp", &c);
+  assert_int_equal(e.size(), 1);
+  assert_string_equal(e[0].to_string().c_str(), "/tmp: not a regular file");
+  std::string nested(100000, '[');
+  e = load_yaml_string("tags: " + nested, "deep.yaml", &c);
+  assert_int_equal(e.size(), 1);
+  assert_contains(e[0].to_string(), "deep.yaml:1:");
+  assert_contains(e[0].to_string(), "nested deeper than 32 levels");
+  std::string big(kMaxConfigBytes + 1, '#');
+  e = load_yaml_string(big, "big.yaml", &c);
+  assert_int_equal(e.size(), 1);
+  assert_contains(e[0].to_string(), "a configuration is at most 4194304 bytes");
+  // Sensible nesting still loads.
+  e = load_yaml_string(
+      "outputs:\n  influxdb:\n    - name: a\n      url: http://x:1\n"
+      "      database: d\n",
+      "ok.yaml", &c);
+  assert_true(e.empty());
+}
+
 }  // namespace
 
 int main() {
@@ -562,6 +586,7 @@ int main() {
       cmocka_unit_test(tag_and_spool_validation),
       cmocka_unit_test(reference_example_item_uncomments_to_defaults),
       cmocka_unit_test(reference_file_round_trips_and_is_checked_in),
+      cmocka_unit_test(hostile_files_are_refused),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
