@@ -249,7 +249,7 @@ void AlertEndpoints::add_routes(http::Router& router) {
 std::string AlertEndpoints::unauthorized(const http::Request& request) const {
   ingest::Identity id = tokens_.identify(request, {});
   if (id.status != 0) return id.message;
-  if (id.device == ingest::kAnyDevice || id.device == "alertmanager") return "";
+  if (id.device == ingest::kAnyDevice || id.device == ingest::kAlertmanagerEntry) return "";
   return "the token of " + id.device +
          " may not post alerts (ingest.tokens entry alertmanager "
          "or * needed)";

@@ -98,6 +98,15 @@ bool IngestEndpoints::admit(const http::Request& request, ingest::Endpoint endpo
     answer(endpoint, response, std::move(r));
     return false;
   }
+  // The alertmanager entry of ingest.tokens is Alertmanager's credential for
+  // POST /alert; it names no device whose points it may write.
+  if (id.device == ingest::kAlertmanagerEntry) {
+    answer(endpoint, response,
+           http::json_error(403,
+                            "the alertmanager token may only post alerts (POST /alert); "
+                            "give the pushing device a token of its own in ingest.tokens"));
+    return false;
+  }
   decoded->body = request.body;
   if (const std::string* coding = request.header("content-encoding")) {
     if (strcasecmp(coding->c_str(), "gzip") == 0) {

@@ -7,6 +7,7 @@
 // hub costs nothing, and a client that got its 2xx may forget the points.
 #include <uv.h>
 
+#include <any>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,8 +21,6 @@
 #include "ingest/ingest_stats.hpp"
 #include "metrics/metric_sink.hpp"
 #include "metrics/point.hpp"
-#include "outputs/pipeline.hpp"
-#include "store/history.hpp"
 
 namespace edgemon::api {
 
@@ -31,8 +30,9 @@ namespace edgemon::api {
 // hub's work, and none of it needs the loop.
 struct IngestBatch {
   std::vector<metrics::Point> points;
-  outputs::Pipeline::Encoded outputs;
-  store::HistoryIntake history;
+  // What the sink's preparer made of the points, in the sink's own type:
+  // the endpoints only carry it from the thread pool back to the sink.
+  std::any prepared;
 };
 
 class IngestSink {

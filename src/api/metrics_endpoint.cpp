@@ -5,8 +5,8 @@
 
 namespace edgemon::api {
 
-MetricsEndpoint::MetricsEndpoint(const collect::Scheduler& scheduler, std::vector<LiveSection> live)
-    : scheduler_(scheduler) {
+MetricsEndpoint::MetricsEndpoint(const bus::LatestRegistry& families, std::vector<LiveSection> live)
+    : families_(families) {
   for (auto& section : live)
     live_.push_back(CachedSection{std::move(section), 0, false, {}});
   metrics::PrometheusTextWriter writer(static_families_);
@@ -21,13 +21,14 @@ MetricsEndpoint::MetricsEndpoint(const collect::Scheduler& scheduler, std::vecto
 }
 
 void MetricsEndpoint::refresh() {
-  if (generation_ == scheduler_.generation() && body_) return;
+  if (generation_ == families_.generation() && body_) return;
   auto body = std::make_shared<std::string>();
   body->reserve(body_ ? body_->size() + 1024 : 64 * 1024);
   *body += static_families_;
-  scheduler_.write_exposition(*body);
+  metrics::PrometheusTextWriter writer(*body);
+  families_.write(writer);
   body_ = std::move(body);
-  generation_ = scheduler_.generation();
+  generation_ = families_.generation();
   gzip_current_ = false;  // Recompressed lazily, only if a client asks for gzip.
 }
 

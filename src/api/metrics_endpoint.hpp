@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "api/gzip_body.hpp"
+#include "bus/latest_registry.hpp"
 #include "http/server.hpp"
-#include "sources/host/scheduler.hpp"
 
 namespace edgemon::api {
 
@@ -23,7 +23,9 @@ class MetricsEndpoint {
     std::function<uint64_t()> version;
   };
 
-  MetricsEndpoint(const collect::Scheduler& scheduler, std::vector<LiveSection> live);
+  // `families`: what the sources published (the body, re-rendered when its
+  // generation moves); `live`: the daemon's own counters.
+  MetricsEndpoint(const bus::LatestRegistry& families, std::vector<LiveSection> live);
   void handle(const http::Request& request, http::Response& response);
 
  private:
@@ -37,7 +39,7 @@ class MetricsEndpoint {
   void refresh();
   void render_live(std::string& out);
 
-  const collect::Scheduler& scheduler_;
+  const bus::LatestRegistry& families_;
   std::vector<CachedSection> live_;
   std::string static_families_;  // edgemon_build_info: fixed for the process
   uint64_t generation_ = ~uint64_t{0};

@@ -4,6 +4,7 @@
 #include <uv.h>
 
 #include <algorithm>
+#include <any>
 #include <cstdio>
 #include <memory>
 
@@ -32,6 +33,7 @@
 #include "sources/host/host_points.hpp"
 #include "sources/host/scheduler.hpp"
 #include "sources/source_set.hpp"
+#include "store/history.hpp"
 #include "store/state_store.hpp"
 
 namespace edgemon::app {
@@ -68,12 +70,12 @@ class Daemon final : private api::IngestSink {
         history_endpoints_(history_),
         alerts_(loop),
         status_(info_, scheduler_),
-        metrics_(scheduler_,
-                 {{[this](metrics::MetricSink& sink) { server_->write_metrics(sink); }, nullptr},
+        metrics_(registry_,
+                 {{[this](metrics::MetricSink& sink) { scheduler_.write_health(sink); },
+                   [this] { return scheduler_.generation(); }},
+                  {[this](metrics::MetricSink& sink) { server_->write_metrics(sink); }, nullptr},
                   {[this](metrics::MetricSink& sink) { lag_.write_metrics(sink); },
                    [this] { return lag_.histogram().count(); }},
-                  {[this](metrics::MetricSink& sink) { registry_.write(sink); },
-                   [this] { return registry_.generation(); }},
                   {[this](metrics::MetricSink& sink) { sources_.write_metrics(sink); },
                    [this] { return sources_.version(); }},
                   {[this](metrics::MetricSink& sink) { pipeline_.write_metrics(sink); }, nullptr},
@@ -108,6 +110,7 @@ class Daemon final : private api::IngestSink {
     host_points_.set_common_tags(
         collect::host_common_tags(info_.device_id, info_.hostname, config_->tags));
     scheduler_.set_round_listener([this] { publish_round(); });
+    scheduler_.set_bus(&bus_);
     bus_.subscribe([this](const bus::Publication& p) { registry_.on_publication(p); });
     bus_.subscribe([this](const bus::Publication& p) { publish_source(p); });
     if (std::string err = state_store_.open(source_state_path(*config_)); !err.empty()) {
@@ -152,18 +155,24 @@ class Daemon final : private api::IngestSink {
   }
 
  private:
-  // IngestSink: points pushed to this hub.
+  // IngestSink: points pushed to this hub, encoded for the outputs and laid
+  // out for the history off the loop.
+  struct PreparedIngest {
+    outputs::Pipeline::Encoded outputs;
+    store::HistoryIntake history;
+  };
   Prepare preparer() override {
     return [encoding = pipeline_.ingest_encoding(),
             keep = history_.intake_mode()](api::IngestBatch& batch) {
-      batch.outputs = {encoding, encoding->encode(batch.points)};
-      batch.history = store::History::prepare(batch.points, keep);
+      batch.prepared = std::make_shared<PreparedIngest>(PreparedIngest{
+          {encoding, encoding->encode(batch.points)}, store::History::prepare(batch.points, keep)});
     };
   }
   void accept(api::IngestBatch&& batch, Durable durable) override {
+    auto prepared = std::any_cast<std::shared_ptr<PreparedIngest>>(std::move(batch.prepared));
     pushed_series_.update(batch.points, uv_now(loop_));
-    history_.add(std::move(batch.history));
-    pipeline_.ingest(batch.points, std::move(batch.outputs), std::move(durable));
+    history_.add(std::move(prepared->history));
+    pipeline_.ingest(batch.points, std::move(prepared->outputs), std::move(durable));
   }
 
   void configure_hub(const config::Config& config) {
@@ -200,7 +209,9 @@ class Daemon final : private api::IngestSink {
   // A source's publication as points for the history and the outputs, in
   // the host schema: one measurement per kind, tagged with the instance.
   void publish_source(const bus::Publication& publication) {
-    if (!publication.families) return;
+    // The host collectors' points are taken per round (publish_round):
+    // system_metrics is one point made of several collectors.
+    if (!publication.families || publication.kind == collect::kHostKind) return;
     source_points_buffer_.clear();
     metrics::PointWriter writer(&source_points_buffer_);
     std::vector<metrics::Tag> tags = host_points_.common_tags();

@@ -20,7 +20,7 @@ std::string resolve_state_dir(const config::Config& config);
 
 // Creates the directory (and parents) and checks it is writable.
 // Returns "" or the error.
-std::string prepare_state_dir(const std::string& path);
+[[nodiscard]] std::string prepare_state_dir(const std::string& path);
 
 // The spool file the daemon uses under `config`: spool.path, else spool.db
 // in the state directory.

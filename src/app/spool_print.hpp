@@ -15,7 +15,7 @@ int64_t now_ms();
 
 // A point in time as an operator writes it: RFC 3339, Unix seconds, or a
 // duration meaning that long before now (2h, 7d). Returns "" or the error.
-std::string parse_point_in_time(std::string_view text, int64_t now, int64_t* out_ms);
+[[nodiscard]] std::string parse_point_in_time(std::string_view text, int64_t now, int64_t* out_ms);
 // RFC 3339 in UTC with milliseconds, e.g. 2025-01-31T12:00:00.250Z.
 using edgemon::format_rfc3339_ms;
 // A coarse age for people: 45s, 12m30s, 3h5m, 2d4h.

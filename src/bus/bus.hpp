@@ -21,6 +21,10 @@ struct Publication {
   // Null: the source withdrew everything it published (it stopped, or it
   // failed and its last values would look healthy).
   std::shared_ptr<const metrics::Snapshot> families;
+  // Whether /metrics labels the series with `source`: yes for kinds with
+  // named instances, no for the host collectors, whose families keep
+  // node_exporter's exact labels.
+  bool label_source = true;
 };
 
 class Bus {

@@ -28,6 +28,7 @@ class SourceLabeller final : public metrics::MetricSink {
 
  private:
   metrics::Labels with_source(metrics::Labels labels) {
+    if (source_.empty()) return labels;
     scratch_.assign(labels.begin(), labels.end());
     // A source that sets `source` itself keeps its own value.
     bool has = std::any_of(labels.begin(), labels.end(),
@@ -45,7 +46,8 @@ class SourceLabeller final : public metrics::MetricSink {
 }  // namespace
 
 void LatestRegistry::on_publication(const Publication& publication) {
-  auto it = latest_.find(publication.source);
+  auto key = std::make_pair(publication.kind, publication.source);
+  auto it = latest_.find(key);
   if (it != latest_.end()) {
     if (it->second.families) bytes_ -= it->second.families->bytes();
     if (!publication.families) {
@@ -53,10 +55,10 @@ void LatestRegistry::on_publication(const Publication& publication) {
       ++generation_;
       return;
     }
-    it->second = {publication.kind, publication.families};
+    it->second = {publication.families, publication.label_source};
   } else {
     if (!publication.families) return;
-    latest_.emplace(publication.source, Entry{publication.kind, publication.families});
+    latest_.emplace(std::move(key), Entry{publication.families, publication.label_source});
   }
   bytes_ += publication.families->bytes();
   ++generation_;
@@ -65,14 +67,15 @@ void LatestRegistry::on_publication(const Publication& publication) {
 void LatestRegistry::write(metrics::MetricSink& sink) const {
   struct Ref {
     const std::string* name;
-    const std::string* source;
+    const std::string* source;  // null: not labelled
     const metrics::Snapshot* snapshot;
     size_t family;
   };
   std::vector<Ref> refs;
-  for (const auto& [source, entry] : latest_) {
+  for (const auto& [key, entry] : latest_) {
+    const std::string* source = entry.label_source ? &key.second : nullptr;
     for (size_t f = 0; f < entry.families->families(); ++f)
-      refs.push_back({&entry.families->family_name(f), &source, entry.families.get(), f});
+      refs.push_back({&entry.families->family_name(f), source, entry.families.get(), f});
   }
   // Stable: sources stay in name order within a family.
   std::stable_sort(refs.begin(), refs.end(),
@@ -87,7 +90,7 @@ void LatestRegistry::write(metrics::MetricSink& sink) const {
       ++type_conflicts_;
       continue;
     }
-    SourceLabeller labeller(sink, *r.source);
+    SourceLabeller labeller(sink, r.source != nullptr ? *r.source : std::string_view());
     labeller.set_first(first);
     r.snapshot->replay_family(r.family, labeller);
   }

@@ -28,10 +28,11 @@ class LatestRegistry {
 
  private:
   struct Entry {
-    std::string kind;
     std::shared_ptr<const metrics::Snapshot> families;
+    bool label_source;
   };
-  std::map<std::string, Entry> latest_;  // by source name
+  // By kind and source name: instances of different kinds may share a name.
+  std::map<std::pair<std::string, std::string>, Entry> latest_;
   uint64_t generation_ = 0;
   size_t bytes_ = 0;
   mutable uint64_t type_conflicts_ = 0;

@@ -136,60 +136,14 @@ struct HttpSection {
   }
 };
 
-struct FilesystemOptions {
-  std::string mount_points_exclude =
-      "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)";
-  std::string fs_types_exclude =
-      "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|"
-      "iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|"
-      "erofs|sysfs|tracefs|tmpfs|ramfs)$";
-  Duration stat_timeout = 5s;
-
-  template <class V>
-  void visit(V& v) {
-    v.field("mount_points_exclude", mount_points_exclude,
-            "Mount points not reported (POSIX extended regex).", check_regex);
-    v.field("fs_types_exclude", fs_types_exclude,
-            "Filesystem types not reported (POSIX extended regex).", check_regex);
-    v.field("stat_timeout", stat_timeout,
-            "A mount whose statfs takes longer (a dead NFS server) reports device_error 1 and is "
-            "skipped until the call returns.",
-            IntRange{100, 600000});
-  }
-};
-
-struct DiskstatsOptions {
-  std::string devices_exclude =
-      "^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme[0-9]+n[0-9]+p|mmcblk[0-9]+p)[0-9]+$";
-
-  template <class V>
-  void visit(V& v) {
-    v.field("devices_exclude", devices_exclude,
-            "Block devices not reported (POSIX extended regex); by default partitions, loop and "
-            "ram devices.",
-            check_regex);
-  }
-};
-
-struct NetdevOptions {
-  std::string devices_exclude;
-
-  template <class V>
-  void visit(V& v) {
-    v.field("devices_exclude", devices_exclude,
-            "Network interfaces not reported (POSIX extended regex), e.g. \"^veth\".", check_regex);
-  }
-};
-
 struct CollectSection {
   Duration interval = 15s;
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
   std::string rootfs = "/";
   std::vector<std::string> disable;
-  FilesystemOptions filesystem;
-  DiskstatsOptions diskstats;
-  NetdevOptions netdev;
+  // The options of collectors that declare some, in their own files.
+  SectionSet collectors{"collectors"};
 
   template <class V>
   void visit(V& v) {
@@ -201,9 +155,7 @@ struct CollectSection {
     v.field("rootfs", rootfs, "The host's root, for /etc/os-release and mount points.", nullptr);
     static const std::string disable_help = "Collectors turned off, by name: " + collector_names();
     v.field("disable", disable, disable_help, check_collector_name);
-    v.section("filesystem", filesystem, "Filesystem usage per mount point.");
-    v.section("diskstats", diskstats, "Block device I/O from /proc/diskstats.");
-    v.section("netdev", netdev, "Network interface counters from /proc/net/dev.");
+    collectors.visit_sections(v);
   }
 };
 

@@ -9,6 +9,11 @@
 
 namespace edgemon::config {
 
+// A configuration larger than this, or nested deeper, is refused before it
+// is parsed: a reload runs on the loop.
+inline constexpr size_t kMaxConfigBytes = 4 << 20;
+inline constexpr int kMaxConfigDepth = 32;
+
 // Reads YAML into *out, which should hold the defaults. Every problem is
 // reported, not just the first, so one `edgemon check` run lists them all.
 Errors load_yaml_file(const std::string& path, Config* out);
@@ -17,8 +22,8 @@ Errors load_yaml_string(std::string_view yaml, const std::string& name, Config* 
 // Sets one key by its dotted path from text, as environment variables and
 // flags give it. Lists are comma-separated; `append` adds to a list instead
 // of replacing it. Returns "" or the error.
-std::string set_key(Config* config, std::string_view path, std::string_view text,
-                    bool append = false);
+[[nodiscard]] std::string set_key(Config* config, std::string_view path, std::string_view text,
+                                  bool append = false);
 
 struct EnvironmentOverride {
   const char* variable;

@@ -3,15 +3,17 @@
 // at the offending key.
 #include <yaml.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
+#include <optional>
 
 #include "core/config_assign.hpp"
 #include "core/config_loader.hpp"
+#include "core/read_file.hpp"
 
 namespace edgemon::config {
 namespace {
@@ -304,10 +306,50 @@ struct DocumentDeleter {
   }
 };
 
+// libyaml's document loader takes superlinear time on deep nesting (a
+// 100,000-deep file held a reload for 25 s); the event parser is linear and
+// stops at the first level too deep. No key of edgemon is nested deeper
+// than a handful of levels.
+std::optional<ConfigError> check_depth(std::string_view yaml, const std::string& name) {
+  std::unique_ptr<yaml_parser_t, ParserDeleter> parser(new yaml_parser_t{});
+  if (!yaml_parser_initialize(parser.get())) {
+    return ConfigError{name, 0, 0, "", "out of memory initialising the YAML parser"};
+  }
+  yaml_parser_set_input_string(parser.get(), reinterpret_cast<const unsigned char*>(yaml.data()),
+                               yaml.size());
+  int depth = 0;
+  while (true) {
+    yaml_event_t event;
+    if (!yaml_parser_parse(parser.get(), &event)) return std::nullopt;  // the loader says why
+    yaml_event_type_t type = event.type;
+    yaml_mark_t mark = event.start_mark;
+    yaml_event_delete(&event);
+    if (type == YAML_STREAM_END_EVENT) return std::nullopt;
+    if (type == YAML_MAPPING_START_EVENT || type == YAML_SEQUENCE_START_EVENT) {
+      if (++depth > kMaxConfigDepth) {
+        return ConfigError{name, static_cast<int>(mark.line) + 1, static_cast<int>(mark.column) + 1,
+                           "", "nested deeper than " + std::to_string(kMaxConfigDepth) + " levels"};
+      }
+    } else if (type == YAML_MAPPING_END_EVENT || type == YAML_SEQUENCE_END_EVENT) {
+      --depth;
+    }
+  }
+}
+
 }  // namespace
 
 Errors load_yaml_string(std::string_view yaml, const std::string& name, Config* out) {
   Errors errors;
+  if (yaml.size() > kMaxConfigBytes) {
+    errors.push_back({name, 0, 0, "",
+                      "is " + std::to_string(yaml.size()) + " bytes; a configuration is at most " +
+                          std::to_string(kMaxConfigBytes) + " bytes"});
+    return errors;
+  }
+  if (std::optional<ConfigError> deep = check_depth(yaml, name)) {
+    errors.push_back(std::move(*deep));
+    return errors;
+  }
   std::unique_ptr<yaml_parser_t, ParserDeleter> parser(new yaml_parser_t{});
   if (!yaml_parser_initialize(parser.get())) {
     errors.push_back({name, 0, 0, "", "out of memory initialising the YAML parser"});
@@ -342,13 +384,21 @@ Errors load_yaml_string(std::string_view yaml, const std::string& name, Config* 
 }
 
 Errors load_yaml_file(const std::string& path, Config* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // A directory (or a FIFO) at the path must not read as an empty file,
+  // which would load as "all defaults" and drop outputs and tokens.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
     return {ConfigError{path, 0, 0, "", std::string("cannot read: ") + std::strerror(errno)}};
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return load_yaml_string(text.str(), path, out);
+  if (!S_ISREG(st.st_mode)) {
+    return {ConfigError{path, 0, 0, "", "not a regular file"}};
+  }
+  std::string text;
+  if (std::string err = read_file(path, &text, kMaxConfigBytes); !err.empty()) {
+    return {ConfigError{path, 0, 0, "",
+                        "cannot read: " + err.substr(std::min(err.size(), path.size() + 2))}};
+  }
+  return load_yaml_string(text, path, out);
 }
 
 }  // namespace edgemon::config

@@ -18,6 +18,6 @@ bool gzip_compress(std::string_view data, int level, std::string* out);
 // "decoded body is larger than N bytes", "out of memory". Inflating stops as
 // soon as the output would exceed `max_bytes`, so a zip bomb costs at most
 // max_bytes of memory. On error *out is emptied.
-std::string gunzip(std::string_view compressed, uint64_t max_bytes, std::string* out);
+[[nodiscard]] std::string gunzip(std::string_view compressed, uint64_t max_bytes, std::string* out);
 
 }  // namespace edgemon

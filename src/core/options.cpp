@@ -133,4 +133,42 @@ void KindLists::validate(const std::string& path, Errors& errors) const {
   }
 }
 
+SectionSet::SectionSet(std::string family) : family_(std::move(family)) {
+  for (const KindDecl* decl : registered_kinds(family_)) {
+    if (decl->make) entries_.push_back({decl, decl->make()});
+  }
+}
+
+SectionSet::SectionSet(const SectionSet& other) : family_(other.family_) {
+  for (const auto& e : other.entries_)
+    entries_.push_back({e.decl, e.options->clone()});
+}
+
+SectionSet& SectionSet::operator=(const SectionSet& other) {
+  if (this != &other) {
+    SectionSet copy(other);
+    family_ = std::move(copy.family_);
+    entries_ = std::move(copy.entries_);
+  }
+  return *this;
+}
+
+std::string SectionSet::canonical_text() const {
+  std::string out;
+  for (const auto& e : entries_) {
+    CanonicalWriter writer(out, e.decl->kind + ".");
+    auto copy = e.options->clone();
+    KeyVisitorFor<CanonicalWriter> erased(writer);
+    copy->visit(erased);
+  }
+  return out;
+}
+
+const Options* SectionSet::find(std::string_view kind) const {
+  for (const auto& e : entries_) {
+    if (e.decl->kind == kind) return e.options.get();
+  }
+  return nullptr;
+}
+
 }  // namespace edgemon::config

@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/config_error.hpp"
@@ -245,6 +246,59 @@ struct KindLists {
   std::vector<const Instance*> of(std::string_view kind) const;
   // name required and unique in the family, then each kind's own checks.
   void validate(const std::string& path, Errors& errors) const;
+};
+
+// One section of options per registered kind of a family that declares
+// some (collect.filesystem, collect.diskstats, ...): always present, with
+// the kind's defaults until the configuration says otherwise.
+class SectionSet {
+ public:
+  explicit SectionSet(std::string family);
+  SectionSet(const SectionSet& other);
+  SectionSet& operator=(const SectionSet& other);
+
+  // The options of `kind`, which must be registered with type T.
+  template <typename T>
+  const T& get(std::string_view kind) const {
+    return static_cast<const OptionsOf<T>&>(*find(kind)).value;
+  }
+
+  template <typename T>
+  T& get_mut(std::string_view kind) {
+    return static_cast<OptionsOf<T>&>(*find(kind)).value;
+  }
+
+  // Every section's keys with their values, "kind.key: value" per line.
+  std::string canonical_text() const;
+
+  template <typename V>
+  void visit_sections(V& v) {
+    for (auto& e : entries_) {
+      View view{*e.options};
+      v.section(e.decl->kind, view, e.decl->help);
+    }
+  }
+
+ private:
+  struct Entry {
+    const KindDecl* decl;
+    std::unique_ptr<Options> options;
+  };
+  struct View {
+    Options& options;
+    template <typename V>
+    void visit(V& v) {
+      KeyVisitorFor<V> erased(v);
+      options.visit(erased);
+    }
+  };
+  const Options* find(std::string_view kind) const;
+  Options* find(std::string_view kind) {
+    return const_cast<Options*>(std::as_const(*this).find(kind));
+  }
+
+  std::string family_;
+  std::vector<Entry> entries_;
 };
 
 }  // namespace edgemon::config

@@ -10,7 +10,8 @@ namespace edgemon {
 // Reads the whole file into *out (replacing its contents, reusing its
 // capacity). Files larger than `max_bytes` are an error rather than a
 // truncated read. Returns "" or "PATH: reason".
-std::string read_file(const std::string& path, std::string* out, size_t max_bytes = 4 << 20);
+[[nodiscard]] std::string read_file(const std::string& path, std::string* out,
+                                    size_t max_bytes = 4 << 20);
 
 // Like read_file, with surrounding whitespace removed (sysfs values end in \n).
 std::string read_trimmed(const std::string& path, std::string* out);

@@ -19,7 +19,7 @@ class Regex {
   Regex& operator=(Regex&& other) noexcept;
 
   // An empty pattern compiles to "matches nothing". Returns "" or the error.
-  std::string compile(const std::string& pattern);
+  [[nodiscard]] std::string compile(const std::string& pattern);
   bool matches(const std::string& text) const;
   bool empty() const { return !compiled_; }
 

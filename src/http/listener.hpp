@@ -23,8 +23,8 @@ class Listener {
 
   // Binds and listens (IPv6 sockets are IPv6-only, so "0.0.0.0:P" and
   // "[::]:P" can both be listed). Returns "" or what failed.
-  static std::string open(uv_loop_t* loop, const ListenAddress& address, AcceptFn on_accept,
-                          ErrorFn on_error, Listener** out);
+  [[nodiscard]] static std::string open(uv_loop_t* loop, const ListenAddress& address,
+                                        AcceptFn on_accept, ErrorFn on_error, Listener** out);
 
   // "host:port" with the port actually bound.
   const std::string& address() const { return address_; }

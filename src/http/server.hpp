@@ -37,7 +37,7 @@ class Server final : private ConnectionOwner {
 
   // Binds every address of config.listen; "" or what failed (nothing stays
   // open then). Raises the soft open-files limit to the hard one first.
-  std::string listen();
+  [[nodiscard]] std::string listen();
   // "host:port" of each listener, with port 0 resolved to the real port.
   std::vector<std::string> listening() const;
 
@@ -45,7 +45,7 @@ class Server final : private ConnectionOwner {
   // change without a restart; a change is logged.
   void reconfigure(const config::HttpSection& config);
   // Who may use the ingest routes (Group::kIngest); "" or what is wrong.
-  std::string configure_ingest(const config::IngestSection& ingest);
+  [[nodiscard]] std::string configure_ingest(const config::IngestSection& ingest);
 
   // Graceful stop: closes the listeners and idle connections, lets requests
   // in progress be answered (with Connection: close), and force-closes what

@@ -17,6 +17,9 @@ namespace edgemon::ingest {
 // The device a request may write for: "*" for any (a fleet token, or no
 // tokens configured).
 inline constexpr std::string_view kAnyDevice = "*";
+// The ingest.tokens entry whose token Alertmanager sends to POST /alert;
+// it writes no points.
+inline constexpr std::string_view kAlertmanagerEntry = "alertmanager";
 
 struct Identity {
   int status = 0;  // 0: identified; else 401 with `message`

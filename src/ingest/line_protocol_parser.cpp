@@ -369,7 +369,14 @@ std::string LineParser::parse(std::string_view line, bool check_utf8, Point* poi
   return {};
 }
 
-// Length, reserved names and UTF-8 of a tag or field key, after unescaping.
+// A NUL is valid UTF-8, but names and tag values are keys of the series
+// (and of the history's index, which separates them with NUL): one inside
+// would let a point pose as another series.
+bool has_nul(std::string_view text) {
+  return text.find('\0') != std::string_view::npos;
+}
+
+// Length, reserved names, NUL and UTF-8 of a tag or field key, after unescaping.
 std::string LineParser::check_key(std::string_view what, const std::string& key) const {
   if (static_cast<int64_t>(key.size()) > limits_.max_key_bytes) {
     return longer_than(std::string(what) + " " + quoted(key), limits_.max_key_bytes);
@@ -379,6 +386,7 @@ std::string LineParser::check_key(std::string_view what, const std::string& key)
            " (time, _field and _measurement cannot be tag or field keys)";
   }
   if (bad_utf8(key)) return "invalid UTF-8 in " + std::string(what) + " " + quoted(key);
+  if (has_nul(key)) return "NUL byte in " + std::string(what) + " " + quoted(key);
   return {};
 }
 
@@ -393,6 +401,7 @@ std::string LineParser::parse_measurement(Point* point) {
   if (bad_utf8(point->measurement)) {
     return "invalid UTF-8 in measurement " + quoted(point->measurement);
   }
+  if (has_nul(point->measurement)) return "NUL byte in measurement " + quoted(point->measurement);
   return {};
 }
 
@@ -432,6 +441,7 @@ std::string LineParser::parse_tag() {
     return longer_than("value of tag " + quoted(tag.key), limits_.max_tag_value_bytes);
   }
   if (bad_utf8(tag.value)) return "invalid UTF-8 in the value of tag " + quoted(tag.key);
+  if (has_nul(tag.value)) return "NUL byte in the value of tag " + quoted(tag.key);
   return {};
 }
 

@@ -62,9 +62,12 @@ class SourceSet::Running {
   void stop(bool forget_state) {
     timer_.stop();
     *alive_ = false;  // a collection still running reports to nobody
+    // Withdrawn now, not when the source has finished stopping: a changed
+    // instance's successor publishes under the same name in the meantime.
+    withdraw();
+    stopping_ = true;
     source_->stop([this, forget_state] {
       if (forget_state) context_.state.clear();
-      withdraw();
       stopped_ = true;
       set_.check_stopped();
     });
@@ -91,6 +94,7 @@ class SourceSet::Running {
   }
 
   void record(const Status& result) {
+    if (stopping_) return;
     bool was_up = status_.up;
     std::string was_error = status_.error;
     status_.up = result.ok();
@@ -107,15 +111,16 @@ class SourceSet::Running {
   }
 
   void publish(std::shared_ptr<const metrics::Snapshot> families) {
+    if (stopping_) return;
     ++status_.publications;
     published_ = true;
-    set_.bus_.publish({instance_.kind, instance_.name, unix_now_ms(), std::move(families)});
+    set_.bus_.publish({instance_.kind, instance_.name, unix_now_ms(), std::move(families), true});
   }
 
   void withdraw() {
     if (!published_) return;
     published_ = false;
-    set_.bus_.publish({instance_.kind, instance_.name, unix_now_ms(), nullptr});
+    set_.bus_.publish({instance_.kind, instance_.name, unix_now_ms(), nullptr, true});
   }
 
   SourceSet& set_;
@@ -127,6 +132,7 @@ class SourceSet::Running {
   InstanceStatus status_;
   bool collecting_ = false;
   bool published_ = false;
+  bool stopping_ = false;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -98,9 +98,9 @@ class AlertStore {
   // Applies one notification's alerts in one transaction (durable when it
   // returns ""), then deletes beyond max_alerts. `changes` gets one entry
   // per record. Returns "" or the error (then nothing was written).
-  std::string upsert(std::span<const AlertRecord> records, int64_t now_ms,
-                     const AlertLimits& limits, std::vector<AlertChange>* changes,
-                     AlertsDeleted* deleted);
+  [[nodiscard]] std::string upsert(std::span<const AlertRecord> records, int64_t now_ms,
+                                   const AlertLimits& limits, std::vector<AlertChange>* changes,
+                                   AlertsDeleted* deleted);
 
   // Deletes resolved alerts last notified before now_ms -
   // resolved_retention_ms, then the excess beyond the limits.

@@ -71,7 +71,7 @@ class Stmt {
   }
   int step() { return stmt_ == nullptr ? SQLITE_MISUSE : sqlite3_step(stmt_); }
   // Runs a statement that returns no rows; "" or the error.
-  std::string run(sqlite3* db, std::string_view what) {
+  [[nodiscard]] std::string run(sqlite3* db, std::string_view what) {
     if (stmt_ == nullptr) return error_;
     int rc = step();
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? "" : sql_error(db, what);

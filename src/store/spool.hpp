@@ -114,7 +114,8 @@ class Spool {
 
   // Adds batches in one transaction; on success `ids` (if given) gets their
   // ids in order. Returns "" or the error (then nothing was added).
-  std::string append(std::span<const NewBatch> batches, std::vector<int64_t>* ids = nullptr);
+  [[nodiscard]] std::string append(std::span<const NewBatch> batches,
+                                   std::vector<int64_t>* ids = nullptr);
 
   // The oldest batches of `output`, in id order, all with the precision of the
   // first one, until adding one more would pass max_points or max_bytes (the

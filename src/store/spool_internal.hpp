@@ -97,7 +97,7 @@ class Query {
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return sqlite3_step(stmt_); }
   // Runs a statement that returns no rows; "" or the error.
-  std::string run(sqlite3* db, std::string_view what) {
+  [[nodiscard]] std::string run(sqlite3* db, std::string_view what) {
     int rc = step();
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? "" : sql_error(db, what);
   }

@@ -49,13 +49,15 @@ bool file_exists(const std::string& path);
 
 // Renames the file and its -wal/-shm to `<path>.corrupt-<unix seconds>[-n]`.
 // `what` names the store in the error. Returns "" or the error.
-std::string move_aside(const std::string& path, std::string_view what, std::string* moved_to);
+[[nodiscard]] std::string move_aside(const std::string& path, std::string_view what,
+                                     std::string* moved_to);
 
 // Runs `attempt`; when it finds the file corrupt and `repair` allows, moves
 // the file aside and runs it once more on a new one, so the daemon starts
 // even on a damaged file. "" or the error, naming `what` and the path.
-std::string open_or_repair(const std::string& path, std::string_view what, bool repair,
-                           std::string* corrupt_reason, std::string* moved_to,
-                           const std::function<Attempt()>& attempt);
+[[nodiscard]] std::string open_or_repair(const std::string& path, std::string_view what,
+                                         bool repair, std::string* corrupt_reason,
+                                         std::string* moved_to,
+                                         const std::function<Attempt()>& attempt);
 
 }  // namespace edgemon::store

@@ -227,6 +227,11 @@ def test_bad_notifications_and_tokens():
         check(r.status == 200 and r.json() == {"received": 1}, f"good notification: {r}")
         r = post_alert(hub, notification("Fleet"), "fleet-token-1")
         check(r.status == 200, f"the * token was refused: {r}")
+        # Alertmanager's token writes no points.
+        r = hub.request("POST", "/write?precision=s",
+                        {"Authorization": "Bearer am-secret"}, "cpu,device_id=x v=1 1\n")
+        doc = check_json_error(r, 403)
+        check("may only post alerts" in doc["error"], f"/write with the alertmanager token: {doc}")
 
         bad_time = notification("Bad", starts_at="yesterday")
         doc = check_json_error(post_alert(hub, bad_time, "am-secret"), 400)

@@ -12,9 +12,11 @@
 #include <memory>
 
 #include "cmocka_all.hpp"
+#include "core/config_loader.hpp"
 #include "core/read_file.hpp"
 #include "metrics/prometheus_text.hpp"
 #include "sources/host/collector.hpp"
+#include "sources/host/collector_options.hpp"
 
 using namespace edgemon;
 using collect::CollectContext;
@@ -170,13 +172,28 @@ void bad_regex_fails_the_factory(void**) {
     void (*set)(config::Config*);
     const char* key;
   } cases[] = {
-      {"diskstats", [](config::Config* c) { c->collect.diskstats.devices_exclude = "("; },
+      {"diskstats",
+       [](config::Config* c) {
+         c->collect.collectors.get_mut<collect::DiskstatsOptions>("diskstats").devices_exclude =
+             "(";
+       },
        "collect.diskstats.devices_exclude"},
-      {"netdev", [](config::Config* c) { c->collect.netdev.devices_exclude = "a[b"; },
+      {"netdev",
+       [](config::Config* c) {
+         c->collect.collectors.get_mut<collect::NetdevOptions>("netdev").devices_exclude = "a[b";
+       },
        "collect.netdev.devices_exclude"},
-      {"filesystem", [](config::Config* c) { c->collect.filesystem.mount_points_exclude = "("; },
+      {"filesystem",
+       [](config::Config* c) {
+         c->collect.collectors.get_mut<collect::FilesystemOptions>("filesystem")
+             .mount_points_exclude = "(";
+       },
        "collect.filesystem.mount_points_exclude"},
-      {"filesystem", [](config::Config* c) { c->collect.filesystem.fs_types_exclude = "*("; },
+      {"filesystem",
+       [](config::Config* c) {
+         c->collect.collectors.get_mut<collect::FilesystemOptions>("filesystem").fs_types_exclude =
+             "*(";
+       },
        "collect.filesystem.fs_types_exclude"},
   };
   for (const Case& k : cases) {
@@ -361,7 +378,7 @@ void diskstats_old_kernels_and_custom_exclude(void**) {
   t.write("/diskstats", fixture_text("/host/parse/diskstats_columns"));
   config::Config c = fixture_config();
   c.collect.procfs = t.path();
-  c.collect.diskstats.devices_exclude = "^dm-";
+  assert_string_equal(config::set_key(&c, "collect.diskstats.devices_exclude", "^dm-").c_str(), "");
   std::string out = collect_once("diskstats", c);
   assert_well_formed(out);
   expect(out, "node_disk_reads_completed_total{device=\"sda\"} 5000\n");
@@ -392,7 +409,8 @@ void netdev_collector(void**) {
   expect(out, "device=\"veth3f2a1b0\"");
   expect(out, "device=\"docker0\"");
 
-  c.collect.netdev.devices_exclude = "^(veth|docker)";
+  assert_string_equal(
+      config::set_key(&c, "collect.netdev.devices_exclude", "^(veth|docker)").c_str(), "");
   out = collect_once("netdev", c);
   expect_not(out, "veth3f2a1b0");
   expect_not(out, "docker0");
@@ -654,7 +672,7 @@ config::Config two_mounts(const TempDir& t) {
   config::Config c = fixture_config();
   c.collect.procfs = t.path() + "/proc";
   c.collect.rootfs = t.path() + "/root";
-  c.collect.filesystem.stat_timeout = std::chrono::milliseconds(100);
+  assert_string_equal(config::set_key(&c, "collect.filesystem.stat_timeout", "100ms").c_str(), "");
   return c;
 }
 

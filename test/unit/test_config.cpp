@@ -514,8 +514,9 @@ void reference_file_round_trips_and_is_checked_in(void**) {
   assert_true(e.empty());
   assert_int_equal(c.http.limits.max_header_bytes.bytes,
                    Config{}.http.limits.max_header_bytes.bytes);
-  assert_string_equal(c.collect.filesystem.fs_types_exclude.c_str(),
-                      Config{}.collect.filesystem.fs_types_exclude.c_str());
+  assert_string_equal(c.collect.collectors.canonical_text().c_str(),
+                      Config{}.collect.collectors.canonical_text().c_str());
+  assert_contains(c.collect.collectors.canonical_text(), "filesystem.fs_types_exclude: ");
   assert_true(c.tags.empty());
   assert_true(c.outputs.influxdb.empty());
   assert_string_equal(c.spool.sync.c_str(), "normal");
@@ -526,6 +527,30 @@ void reference_file_round_trips_and_is_checked_in(void**) {
   if (checked_in.str() != reference) {
     fail_msg("etc/edgemon.yaml is out of date: regenerate it with `make etc`");
   }
+}
+
+// What a reload must refuse before parsing: not a file, too large, or
+// nested deep enough to make the loader crawl.
+void hostile_files_are_refused(void**) {
+  Config c;
+  Errors e = load_yaml_file("/tmp", &c);
+  assert_int_equal(e.size(), 1);
+  assert_string_equal(e[0].to_string().c_str(), "/tmp: not a regular file");
+  std::string nested(100000, '[');
+  e = load_yaml_string("tags: " + nested, "deep.yaml", &c);
+  assert_int_equal(e.size(), 1);
+  assert_contains(e[0].to_string(), "deep.yaml:1:");
+  assert_contains(e[0].to_string(), "nested deeper than 32 levels");
+  std::string big(kMaxConfigBytes + 1, '#');
+  e = load_yaml_string(big, "big.yaml", &c);
+  assert_int_equal(e.size(), 1);
+  assert_contains(e[0].to_string(), "a configuration is at most 4194304 bytes");
+  // Sensible nesting still loads.
+  e = load_yaml_string(
+      "outputs:\n  influxdb:\n    - name: a\n      url: http://x:1\n"
+      "      database: d\n",
+      "ok.yaml", &c);
+  assert_true(e.empty());
 }
 
 }  // namespace
@@ -561,6 +586,7 @@ int main() {
       cmocka_unit_test(tag_and_spool_validation),
       cmocka_unit_test(reference_example_item_uncomments_to_defaults),
       cmocka_unit_test(reference_file_round_trips_and_is_checked_in),
+      cmocka_unit_test(hostile_files_are_refused),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -471,6 +471,26 @@ void invalid_utf8_is_rejected_where_it_is(void**) {
                       "empty)");
 }
 
+// NUL is valid UTF-8 but would let a point pose as another series where
+// keys are joined with NUL (the history's index).
+void nul_in_names_is_rejected(void**) {
+  using namespace std::string_literals;
+  struct Case {
+    std::string line;
+    const char* message;
+  } cases[] = {
+      {"system_metrics\0cpu,device_id=dev1 zzz=777"s,
+       "NUL byte in measurement 'system_metrics\\x00cpu'"},
+      {"m,k\0x=1 v=1"s, "NUL byte in tag key 'k\\x00x'"},
+      {"m,k=a\0b v=1"s, "NUL byte in the value of tag 'k'"},
+      {"m f\0=1"s, "NUL byte in field key 'f\\x00'"},
+  };
+  for (const Case& c : cases) {
+    LineError e = parse_bad(c.line);
+    if (e.message != c.message) fail_msg("got: %s\nexpected: %s", e.message.c_str(), c.message);
+  }
+}
+
 void utf8_validator(void**) {
   assert_true(valid_utf8(""));
   assert_true(valid_utf8("plain ascii, long enough for the word-at-a-time path"));
@@ -579,6 +599,7 @@ int main() {
       cmocka_unit_test(precision_names),
       cmocka_unit_test(timestamps_scale_and_range_check),
       cmocka_unit_test(invalid_utf8_is_rejected_where_it_is),
+      cmocka_unit_test(nul_in_names_is_rejected),
       cmocka_unit_test(utf8_validator),
       cmocka_unit_test(encoder_output_parses_back),
   };

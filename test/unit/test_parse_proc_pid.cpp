@@ -25,6 +25,22 @@ void status_fields(void**) {
   assert_string_equal(parse_status_bytes("", "VmRSS", &v).c_str(), "VmRSS: not found");
 }
 
+// /proc/self/smaps_rollup: a mapping header line (whose address range holds
+// no key), then status-style lines, some keys prefixes of others.
+void smaps_rollup_fields(void**) {
+  const char* rollup =
+      "564f71d75000-7fffff3be000 ---p 00000000 00:00 0                          [rollup]\n"
+      "Rss:                1784 kB\nPss:                 670 kB\nPss_Dirty:           112 kB\n"
+      "Shared_Clean:       1568 kB\nPrivate_Clean:       104 kB\nPrivate_Dirty:       112 kB\n";
+  uint64_t v = 0;
+  assert_string_equal(parse_status_bytes(rollup, "Pss", &v).c_str(), "");
+  assert_int_equal(v, 670 * 1024);
+  assert_string_equal(parse_status_bytes(rollup, "Private_Dirty", &v).c_str(), "");
+  assert_int_equal(v, 112 * 1024);
+  assert_string_equal(parse_status_bytes(rollup, "Private_Clean", &v).c_str(), "");
+  assert_int_equal(v, 104 * 1024);
+}
+
 void stat_starttime(void**) {
   // A command name with blanks and a ')' of its own.
   const char* stat =
@@ -57,6 +73,7 @@ void own_process_files_parse(void**) {
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(status_fields),
+      cmocka_unit_test(smaps_rollup_fields),
       cmocka_unit_test(stat_starttime),
       cmocka_unit_test(own_process_files_parse),
   };

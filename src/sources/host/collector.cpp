@@ -14,8 +14,9 @@ std::map<std::string, Factory>& factories() {
 
 }  // namespace
 
-Registration::Registration(const char* name, Factory factory)
-    : known_to_config_({"collectors", name, "", nullptr}) {
+Registration::Registration(const char* name, Factory factory, const char* help,
+                           std::function<std::unique_ptr<config::Options>()> make_options)
+    : known_to_config_({"collectors", name, help, std::move(make_options)}) {
   factories().emplace(name, std::move(factory));
 }
 

@@ -45,7 +45,7 @@ class SyncCollector : public Collector {
     ready(gather_now(ctx));
   }
   // Returns "" or the error.
-  virtual std::string gather_now(const CollectContext& ctx) = 0;
+  [[nodiscard]] virtual std::string gather_now(const CollectContext& ctx) = 0;
 };
 
 // Builds a collector from the configuration, or returns null with *error set
@@ -54,9 +54,12 @@ using Factory =
     std::function<std::unique_ptr<Collector>(const config::Config& config, std::string* error)>;
 
 // Also makes the name known to the configuration (collect.disable), which
-// lives below the collectors and cannot ask them.
+// lives below the collectors and cannot ask them. A collector with options
+// declares them here: they become the section collect.<name>, read back
+// with config.collect.collectors.get<Options>(name).
 struct Registration {
-  Registration(const char* name, Factory factory);
+  Registration(const char* name, Factory factory, const char* help = "",
+               std::function<std::unique_ptr<config::Options>()> make_options = nullptr);
 
  private:
   config::KindRegistration known_to_config_;

@@ -2,9 +2,11 @@
 #include "sources/host/parse/diskstats.hpp"
 #include "core/regex.hpp"
 #include "sources/host/collector.hpp"
+#include "sources/host/collector_options.hpp"
 #include "sources/host/proc_file.hpp"
 
 namespace edgemon::collect {
+
 namespace {
 
 using metrics::Type;
@@ -101,15 +103,18 @@ class DiskstatsCollector final : public SyncCollector {
 };
 
 const Registration kReg{
-    "diskstats", [](const config::Config& config, std::string* error) {
+    "diskstats",
+    [](const config::Config& config, std::string* error) {
       Regex exclude;
-      std::string err = exclude.compile(config.collect.diskstats.devices_exclude);
+      std::string err = exclude.compile(
+          config.collect.collectors.get<DiskstatsOptions>("diskstats").devices_exclude);
       if (!err.empty()) {
         *error = "collect.diskstats.devices_exclude: " + err;
         return std::unique_ptr<Collector>();
       }
       return std::unique_ptr<Collector>(new DiskstatsCollector(config, std::move(exclude)));
-    }};
+    },
+    "Block device I/O from /proc/diskstats.", config::make_options<DiskstatsOptions>};
 
 }  // namespace
 }  // namespace edgemon::collect

@@ -28,10 +28,14 @@
 #include "core/regex.hpp"
 #include "core/timer.hpp"
 #include "sources/host/collector.hpp"
+#include "sources/host/collector_options.hpp"
 #include "sources/host/parse/mounts.hpp"
 #include "sources/host/proc_file.hpp"
 
 namespace edgemon::collect {
+
+using namespace std::chrono_literals;
+
 namespace {
 
 using metrics::Type;
@@ -89,7 +93,8 @@ class FilesystemCollector final : public Collector {
       : mountinfo_(mountinfo_path(config)),
         mounts_(config.collect.procfs + "/mounts"),
         root_(config.collect.rootfs),
-        timeout_ms_(static_cast<uint64_t>(config.collect.filesystem.stat_timeout.count())),
+        timeout_ms_(static_cast<uint64_t>(
+            config.collect.collectors.get<FilesystemOptions>("filesystem").stat_timeout.count())),
         mount_points_exclude_(std::move(mount_points_exclude)),
         fs_types_exclude_(std::move(fs_types_exclude)),
         anchor_(std::make_shared<Anchor>(Anchor{this})) {
@@ -376,7 +381,7 @@ void on_statfs_done(uv_fs_t* req) {
 }
 
 std::unique_ptr<Collector> make_filesystem(const config::Config& config, std::string* error) {
-  const config::FilesystemOptions& o = config.collect.filesystem;
+  const auto& o = config.collect.collectors.get<FilesystemOptions>("filesystem");
   Regex points, types;
   std::string err = points.compile(o.mount_points_exclude);
   if (!err.empty()) {
@@ -391,7 +396,8 @@ std::unique_ptr<Collector> make_filesystem(const config::Config& config, std::st
   return std::make_unique<FilesystemCollector>(config, std::move(points), std::move(types));
 }
 
-const Registration kReg{"filesystem", make_filesystem};
+const Registration kReg{"filesystem", make_filesystem, "Filesystem usage per mount point.",
+                        config::make_options<FilesystemOptions>};
 
 }  // namespace
 }  // namespace edgemon::collect

@@ -60,9 +60,9 @@ void HostPoints::take_host(const std::vector<CompletedCollector>& fresh,
   metrics::PointWriter writer(out);
   writer.set_common_tags(common_tags_);
   for (const CompletedCollector& c : fresh) {
-    if (!c.status->success) continue;
+    if (c.snapshot == nullptr) continue;
     writer.start(c.status->name, "node_", unix_ms_to_ns(c.status->last_run_unix_ms));
-    c.collector->write(writer);
+    c.snapshot->replay(writer);
   }
   for (const CompletedCollector& c : fresh) {
     writer.start("edgemon_collector", "edgemon_collector_",
@@ -80,9 +80,9 @@ void HostPoints::take_system(const std::vector<CompletedCollector>& fresh,
   metrics::SystemSampleSink sink(&sample);
   int64_t time_ms = 0;
   for (const CompletedCollector& c : fresh) {
-    if (!c.status->success) continue;
+    if (c.snapshot == nullptr) continue;
     size_t before = sample.captured;
-    c.collector->write(sink);
+    c.snapshot->replay(sink);
     if (sample.captured != before) time_ms = std::max(time_ms, c.status->last_run_unix_ms);
   }
   system_.add_round(sample, common_tags_, unix_ms_to_ns(time_ms), out);

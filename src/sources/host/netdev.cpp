@@ -2,10 +2,12 @@
 // /proc/net/dev.
 #include "core/regex.hpp"
 #include "sources/host/collector.hpp"
+#include "sources/host/collector_options.hpp"
 #include "sources/host/parse/net_dev.hpp"
 #include "sources/host/proc_file.hpp"
 
 namespace edgemon::collect {
+
 namespace {
 
 using metrics::Type;
@@ -78,15 +80,18 @@ class NetdevCollector final : public SyncCollector {
 };
 
 const Registration kReg{
-    "netdev", [](const config::Config& config, std::string* error) {
+    "netdev",
+    [](const config::Config& config, std::string* error) {
       Regex exclude;
-      std::string err = exclude.compile(config.collect.netdev.devices_exclude);
+      std::string err =
+          exclude.compile(config.collect.collectors.get<NetdevOptions>("netdev").devices_exclude);
       if (!err.empty()) {
         *error = "collect.netdev.devices_exclude: " + err;
         return std::unique_ptr<Collector>();
       }
       return std::unique_ptr<Collector>(new NetdevCollector(config, std::move(exclude)));
-    }};
+    },
+    "Network interface counters from /proc/net/dev.", config::make_options<NetdevOptions>};
 
 }  // namespace
 }  // namespace edgemon::collect

@@ -21,7 +21,7 @@ class ProcFile {
   // Reads the whole file into *out, reusing its capacity. A failed read
   // closes the file, so the next call opens it again (the file may have come
   // back). Returns "" or "PATH: reason".
-  std::string read(std::string* out, size_t max_bytes = 4 << 20);
+  [[nodiscard]] std::string read(std::string* out, size_t max_bytes = 4 << 20);
 
   const std::string& path() const { return path_; }
   // The open descriptor (after a successful read), or -1.

@@ -33,7 +33,9 @@ struct Scheduler::Slot {
   bool in_flight = false;
   uint64_t round = 0;      // the round its current/last gather belongs to
   uint64_t completed = 0;  // Scheduler::completions_ when its last gather ended
-  std::string text;        // Prometheus text of the last successful gather
+  // The families of the last gather; null after a failed one (stale
+  // values would look healthy).
+  std::shared_ptr<const metrics::Snapshot> snapshot;
 };
 
 Scheduler::Scheduler(uv_loop_t* loop)
@@ -64,6 +66,14 @@ std::string Scheduler::configure(std::shared_ptr<const config::Config> config) {
     statuses.push_back(std::move(status));
   }
   ++*epoch_;  // Results of gathers started before this point are dropped.
+  // Collectors switched off take their families out of /metrics now; the
+  // others keep theirs until their next gather replaces them.
+  for (const auto& old : statuses_) {
+    bool kept = std::any_of(statuses.begin(), statuses.end(),
+                            [&](const CollectorStatus& s) { return s.name == old.name; });
+    if (!kept && bus_ != nullptr)
+      bus_->publish({std::string(kHostKind), old.name, unix_now_ms(), nullptr, false});
+  }
   slots_ = std::move(slots);
   statuses_ = std::move(statuses);
   config_ = std::move(config);
@@ -99,7 +109,7 @@ void Scheduler::round_complete() {
 std::vector<CompletedCollector> Scheduler::completed_since(uint64_t after) const {
   std::vector<CompletedCollector> out;
   for (size_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i]->completed > after) out.push_back({&statuses_[i], slots_[i]->collector.get()});
+    if (slots_[i]->completed > after) out.push_back({&statuses_[i], slots_[i]->snapshot.get()});
   }
   return out;
 }
@@ -151,10 +161,11 @@ void Scheduler::finish(size_t index, uint64_t started_ns, int64_t started_unix_m
   status.last_run_unix_ms = started_unix_ms;
   status.last_duration_seconds = static_cast<double>(uv_hrtime() - started_ns) / 1e9;
   ++status.runs;
-  slot.text.clear();
+  slot.snapshot.reset();
   if (error.empty()) {
-    metrics::PrometheusTextWriter writer(slot.text);
-    slot.collector->write(writer);
+    metrics::SnapshotRecorder recorder;
+    slot.collector->write(recorder);
+    slot.snapshot = recorder.take();
     if (!status.success && status.failures > 0) {
       log::info("collector_recovered", {{"collector", status.name}});
     }
@@ -171,17 +182,24 @@ void Scheduler::finish(size_t index, uint64_t started_ns, int64_t started_unix_m
   }
   ++generation_;
   slot.completed = ++completions_;
+  publish(index);
   if (slot.round == round_ && pending_in_round_ > 0 && --pending_in_round_ == 0) {
     last_round_unix_ms_ = unix_now_ms();
     round_complete();
   }
 }
 
+void Scheduler::publish(size_t index) {
+  if (bus_ == nullptr) return;
+  bus_->publish({std::string(kHostKind), statuses_[index].name, statuses_[index].last_run_unix_ms,
+                 slots_[index]->snapshot, false});
+}
+
 void Scheduler::write_exposition(std::string& out) const {
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    if (statuses_[i].success) out += slots_[i]->text;
-  }
   metrics::PrometheusTextWriter writer(out);
+  for (const auto& slot : slots_) {
+    if (slot->snapshot) slot->snapshot->replay(writer);
+  }
   write_health(writer, statuses_);
 }
 

@@ -1,7 +1,9 @@
 #pragma once
-// Runs every enabled collector on the collection timer and keeps the
-// rendered output of each one's last gather, so a scrape only concatenates
-// text and never waits on a collector.
+// The adapter that makes the host collectors a source: runs every enabled
+// collector on the collection timer, records what each gather found once
+// (a snapshot) and publishes it on the bus as source "host"/<collector>, so
+// a scrape never waits on a collector. The push path takes the same
+// snapshots per round.
 //
 // Collectors are isolated from each other: each has its own gather in
 // flight, its own success flag and error, and a slow one (a hung NFS statfs)
@@ -16,10 +18,15 @@
 #include <string>
 #include <vector>
 
+#include "bus/bus.hpp"
 #include "core/timer.hpp"
+#include "metrics/snapshot.hpp"
 #include "sources/host/collector.hpp"
 
 namespace edgemon::collect {
+
+// The kind the host collectors publish under on the bus.
+inline constexpr std::string_view kHostKind = "host";
 
 struct CollectorStatus {
   std::string name;
@@ -33,10 +40,10 @@ struct CollectorStatus {
 };
 
 // A collector whose gather completed (successfully or not), for the push
-// path, which renders points from the collector's current state on demand.
+// path, which renders points from the snapshot of that gather.
 struct CompletedCollector {
   const CollectorStatus* status;
-  const Collector* collector;
+  const metrics::Snapshot* snapshot;  // null after a failed gather
 };
 
 class Scheduler {
@@ -48,7 +55,7 @@ class Scheduler {
 
   // (Re)builds the collectors from `config` (those not in collect.disable).
   // On error nothing changes. Collector state (e.g. CPU deltas) restarts.
-  std::string configure(std::shared_ptr<const config::Config> config);
+  [[nodiscard]] std::string configure(std::shared_ptr<const config::Config> config);
 
   // Collects now and then every collect.interval.
   void start();
@@ -59,10 +66,16 @@ class Scheduler {
   // its `done`), so the push path can take what the round produced.
   void set_round_listener(std::function<void()> listener);
 
+  // Where each gather's snapshot is published (null: nowhere).
+  void set_bus(bus::Bus* bus) { bus_ = bus; }
+
   // Appends the Prometheus text of every collector's last gather plus the
-  // per-collector health families (edgemon_collector_*).
+  // per-collector health families (edgemon_collector_*), for `edgemon
+  // collect`.
   void write_exposition(std::string& out) const;
-  // Increments whenever the output of write_exposition would change.
+  // The edgemon_collector_* families of every collector that has run.
+  void write_health(metrics::MetricSink& sink) const { write_health(sink, statuses_); }
+  // Increments whenever a gather completes or the collectors change.
   uint64_t generation() const { return generation_; }
   // Numbers completed gathers, counting on across reconfigures, so a reader
   // that remembers the last number it saw takes each gather at most once.
@@ -85,6 +98,7 @@ class Scheduler {
   void gather(size_t index);
   void finish(size_t index, uint64_t started_ns, int64_t started_unix_ms, const std::string& error);
   void round_complete();
+  void publish(size_t index);
 
   uv_loop_t* loop_;
   Timer timer_;
@@ -101,6 +115,7 @@ class Scheduler {
   int64_t last_round_unix_ms_ = 0;
   std::function<void()> round_done_;
   std::function<void()> round_listener_;
+  bus::Bus* bus_ = nullptr;
 };
 
 }  // namespace edgemon::collect
