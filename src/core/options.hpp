@@ -217,8 +217,9 @@ struct Instance {
   void visit(V& v) {
     const KindDecl* decl = find_kind_of(*this);
     v.field("name", name,
-            "Unique name of this instance, used in logs, /status and the `source` label. "
-            "Required; 1 to 64 of a-z, 0-9, _ and -.",
+            "Unique name of this instance, used in logs, /status and as the `source` label of "
+            "a source's series (the `output` label of an output's). Required; 1 to 64 of a-z, "
+            "0-9, _ and -.",
             check_instance_name);
     if (decl != nullptr && decl->default_interval.count() > 0) {
       v.field("interval", interval, "Time between collections of this instance.",

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/snappy.hpp"
+#include "metrics/prometheus_names.hpp"
 #include "outputs/influx_request.hpp"
 #include "outputs/output_registry.hpp"
 #include "outputs/remote_write_encoder.hpp"
@@ -13,30 +14,6 @@
 
 namespace edgemon::outputs {
 namespace {
-
-bool name_char(char c, bool first, bool colon) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon && c == ':') ||
-         (!first && c >= '0' && c <= '9');
-}
-
-// Appends `text` to *out with what a name may not hold replaced by '_'. An
-// empty name stays empty: the encoder refuses the series and it is counted.
-void append_sanitized(std::string_view text, bool colon, std::string* out) {
-  if (out->empty() && !text.empty() && text.front() >= '0' && text.front() <= '9') {
-    out->push_back('_');
-  }
-  for (char c : text)
-    out->push_back(name_char(c, out->empty(), colon) ? c : '_');
-}
-
-void metric_name_into(std::string_view measurement, std::string_view field, std::string* out) {
-  out->clear();
-  append_sanitized(measurement, true, out);
-  if (field != "value") {
-    out->push_back('_');
-    append_sanitized(field, true, out);
-  }
-}
 
 std::optional<double> sample_value(const metrics::FieldValue& value) {
   return std::visit(
@@ -90,7 +67,7 @@ class RemoteWriteRows final : public RowEncoder {
       RwSeries& s = series_[n];
       s.labels.resize(1 + point.tags.size());
       s.labels[0].first = "__name__";
-      metric_name_into(point.measurement, field.key, &s.labels[0].second);
+      metrics::point_metric_name(point.measurement, field.key, &s.labels[0].second);
       // Two fields whose names differ only in characters replaced by '_'
       // would be one series with two values at one time, which Prometheus
       // refuses with the whole request: the first one is kept.
@@ -103,8 +80,7 @@ class RemoteWriteRows final : public RowEncoder {
       }
       for (size_t i = 0; i < point.tags.size(); ++i) {
         auto& label = s.labels[i + 1];
-        label.first.clear();
-        append_sanitized(point.tags[i].key, false, &label.first);
+        metrics::point_label_name(point.tags[i].key, &label.first);
         label.second = point.tags[i].value;
       }
       s.samples.assign(1, {time_ms, *value});
@@ -184,18 +160,6 @@ class RemoteWriteKind final : public OutputKind {
 };
 
 }  // namespace
-
-std::string remote_write_metric_name(std::string_view measurement, std::string_view field) {
-  std::string out;
-  metric_name_into(measurement, field, &out);
-  return out;
-}
-
-std::string remote_write_label_name(std::string_view tag) {
-  std::string out;
-  append_sanitized(tag, false, &out);
-  return out;
-}
 
 WriteOutcome classify_remote_write(const http::ClientResponse& response) {
   const int s = response.status;

@@ -37,10 +37,6 @@ namespace edgemon::outputs {
 
 [[nodiscard]] OutputSpec remote_write_spec(std::string name, const RemoteWriteConfig& config);
 
-// The naming rules above, for tests and documentation.
-[[nodiscard]] std::string remote_write_metric_name(std::string_view measurement,
-                                                   std::string_view field);
-[[nodiscard]] std::string remote_write_label_name(std::string_view tag);
 [[nodiscard]] WriteOutcome classify_remote_write(const http::ClientResponse& response);
 
 }  // namespace edgemon::outputs

@@ -21,6 +21,7 @@
 #include "store/spool_worker.hpp"
 // cmocka defines fail(), which clashes with <ios>: it goes last.
 #include "cmocka_all.hpp"
+#include "metrics/prometheus_names.hpp"
 
 using namespace edgemon;
 using namespace edgemon::outputs;
@@ -104,17 +105,28 @@ void each_numeric_field_is_one_series_named_measurement_field(void**) {
   }
 }
 
+std::string metric_name(std::string_view measurement, std::string_view field) {
+  std::string out;
+  metrics::point_metric_name(measurement, field, &out);
+  return out;
+}
+
+std::string label_name(std::string_view key) {
+  std::string out;
+  metrics::point_label_name(key, &out);
+  return out;
+}
+
 void names_are_sanitized_simply(void**) {
-  assert_string_equal(remote_write_metric_name("cpu", "usage_user").c_str(), "cpu_usage_user");
-  assert_string_equal(remote_write_metric_name("temp", "value").c_str(), "temp");
-  assert_string_equal(remote_write_metric_name("disk io", "read-bytes").c_str(),
-                      "disk_io_read_bytes");
-  assert_string_equal(remote_write_metric_name("node:load", "1m").c_str(), "node:load_1m");
-  assert_string_equal(remote_write_metric_name("5xx", "value").c_str(), "_5xx");
-  assert_string_equal(remote_write_metric_name("é", "x").c_str(), "___x");  // two UTF-8 bytes
-  assert_string_equal(remote_write_label_name("device.id").c_str(), "device_id");
-  assert_string_equal(remote_write_label_name("1st").c_str(), "_1st");
-  assert_string_equal(remote_write_label_name("a:b").c_str(), "a_b");  // no colon in labels
+  assert_string_equal(metric_name("cpu", "usage_user").c_str(), "cpu_usage_user");
+  assert_string_equal(metric_name("temp", "value").c_str(), "temp");
+  assert_string_equal(metric_name("disk io", "read-bytes").c_str(), "disk_io_read_bytes");
+  assert_string_equal(metric_name("node:load", "1m").c_str(), "node:load_1m");
+  assert_string_equal(metric_name("5xx", "value").c_str(), "_5xx");
+  assert_string_equal(metric_name("é", "x").c_str(), "___x");  // two UTF-8 bytes
+  assert_string_equal(label_name("device.id").c_str(), "device_id");
+  assert_string_equal(label_name("1st").c_str(), "_1st");
+  assert_string_equal(label_name("a:b").c_str(), "a_b");  // no colon in labels
 
   Point p{"m.x", {{"zone-name", "a"}}, {{"f.1", 1.0}}, kTimeNs};
   auto series = decode(encode({p}).text);

@@ -5,9 +5,8 @@
 // within series_ttl. A line that does not parse is counted and logged once
 // per error, never fatal: the program is outside input.
 //
-// A field becomes the family <measurement>_<field> (the field `value`
-// gives just <measurement>), with the point's tags as labels, as Telegraf's
-// Prometheus serializer names them.
+// A field becomes a family named as metrics/prometheus_names.hpp says, with
+// the point's tags as labels.
 #include <algorithm>
 #include <map>
 #include <string>
@@ -17,6 +16,7 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "ingest/line_protocol_parser.hpp"
+#include "metrics/prometheus_names.hpp"
 #include "sources/source.hpp"
 
 namespace edgemon::sources {
@@ -75,32 +75,6 @@ struct ExecOptions {
     }
   }
 };
-
-bool metric_char(char c, bool first) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
-         (!first && c >= '0' && c <= '9');
-}
-
-// Prometheus names allow [a-zA-Z_:][a-zA-Z0-9_:]*; anything else becomes _.
-std::string metric_name(std::string_view measurement, std::string_view field) {
-  std::string name(measurement);
-  if (field != "value") {
-    name += '_';
-    name += field;
-  }
-  for (size_t i = 0; i < name.size(); ++i) {
-    if (!metric_char(name[i], i == 0)) name[i] = '_';
-  }
-  return name;
-}
-
-std::string label_name(std::string_view key) {
-  std::string name(key);
-  for (size_t i = 0; i < name.size(); ++i) {
-    if (!metric_char(name[i], i == 0) || name[i] == ':') name[i] = '_';
-  }
-  return name;
-}
 
 std::optional<double> numeric(const metrics::FieldValue& value) {
   if (auto* d = std::get_if<double>(&value)) return *d;
@@ -186,14 +160,15 @@ class ExecSource final : public Source {
           ++unrepresentable_;
           continue;
         }
-        SeriesKey key{metric_name(p.measurement, f.key)};
+        SeriesKey key(1);
+        metrics::point_metric_name(p.measurement, f.key, &key[0]);
         std::vector<const metrics::Tag*> tags;
         for (const auto& t : p.tags)
           tags.push_back(&t);
         std::sort(tags.begin(), tags.end(),
                   [](const auto* a, const auto* b) { return a->key < b->key; });
         for (const auto* t : tags) {
-          key.push_back(label_name(t->key));
+          metrics::point_label_name(t->key, &key.emplace_back());
           key.push_back(t->value);
         }
         auto it = series_.find(key);
