@@ -15,30 +15,6 @@ std::vector<KindDecl>& catalog() {
   return kinds;
 }
 
-// "key: value" per key, nested keys dotted.
-class CanonicalWriter {
- public:
-  CanonicalWriter(std::string& out, std::string prefix) : out_(out), prefix_(std::move(prefix)) {}
-
-  template <typename T, typename Constraint>
-  void field(std::string_view name, const T& value, std::string_view, Constraint) {
-    out_ += prefix_;
-    out_ += name;
-    out_ += ": ";
-    out_ += detail::to_yaml(value);
-    out_ += '\n';
-  }
-  template <typename S>
-  void section(std::string_view name, S& value, std::string_view) {
-    CanonicalWriter child(out_, prefix_ + std::string(name) + ".");
-    value.visit(child);
-  }
-
- private:
-  std::string& out_;
-  std::string prefix_;
-};
-
 }  // namespace
 
 KindRegistration::KindRegistration(KindDecl decl) {

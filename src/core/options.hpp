@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/config_assign.hpp"
 #include "core/config_error.hpp"
 #include "core/config_types.hpp"
 
@@ -130,6 +131,41 @@ class KeyVisitorFor final : public KeyVisitor {
   };
   V& to_;
 };
+
+// "key: value" per key, nested keys dotted: two configurations with the
+// same text are the same, which is how a reload tells what changed.
+class CanonicalWriter {
+ public:
+  CanonicalWriter(std::string& out, std::string prefix) : out_(out), prefix_(std::move(prefix)) {}
+
+  template <typename T, typename Constraint>
+  void field(std::string_view name, const T& value, std::string_view, Constraint) {
+    out_ += prefix_;
+    out_ += name;
+    out_ += ": ";
+    out_ += detail::to_yaml(value);
+    out_ += '\n';
+  }
+  template <typename S>
+  void section(std::string_view name, S& value, std::string_view) {
+    CanonicalWriter child(out_, prefix_ + std::string(name) + ".");
+    value.visit(child);
+  }
+
+ private:
+  std::string& out_;
+  std::string prefix_;
+};
+
+// The canonical text of a struct with a template visit(V&) (taken by value:
+// visiting needs its keys by reference).
+template <typename S>
+std::string canonical_text(S keys) {
+  std::string out;
+  CanonicalWriter writer(out, "");
+  keys.visit(writer);
+  return out;
+}
 
 // The options of one instance of a kind, behind a uniform interface.
 class Options {

@@ -1,6 +1,5 @@
 #include "outputs/output_kind.hpp"
 
-#include "core/config_assign.hpp"
 
 namespace edgemon::outputs {
 
@@ -38,40 +37,4 @@ std::optional<PointSchema> parse_schema(std::string_view text) {
   return std::nullopt;
 }
 
-namespace detail {
-namespace {
-
-template <typename T>
-std::string named(std::string_view name, const T& value) {
-  return std::string(name) + "=" + config::detail::to_yaml(value);
-}
-
-}  // namespace
-
-std::string key_text(std::string_view name, const std::string& value) {
-  return named(name, value);
-}
-std::string key_text(std::string_view name, const std::vector<std::string>& value) {
-  return named(name, value);
-}
-std::string key_text(std::string_view name, const config::StringMap& value) {
-  return named(name, value);
-}
-std::string key_text(std::string_view name, int64_t value) {
-  return named(name, value);
-}
-std::string key_text(std::string_view name, double value) {
-  return named(name, value);
-}
-std::string key_text(std::string_view name, config::Duration value) {
-  return named(name, value);
-}
-std::string key_text(std::string_view name, config::ByteSize value) {
-  return named(name, value);
-}
-std::string key_text(std::string_view name, bool value) {
-  return named(name, value);
-}
-
-}  // namespace detail
 }  // namespace edgemon::outputs

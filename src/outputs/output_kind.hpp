@@ -119,44 +119,12 @@ struct OutputSpec {
   std::shared_ptr<const OutputKind> kind;
 };
 
-namespace detail {
-
-std::string key_text(std::string_view name, const std::string& value);
-std::string key_text(std::string_view name, const std::vector<std::string>& value);
-std::string key_text(std::string_view name, const config::StringMap& value);
-std::string key_text(std::string_view name, int64_t value);
-std::string key_text(std::string_view name, double value);
-std::string key_text(std::string_view name, config::Duration value);
-std::string key_text(std::string_view name, config::ByteSize value);
-std::string key_text(std::string_view name, bool value);
-
-// Collects every key through the same declarations the configuration is
-// read with, so that comparing two outputs cannot miss a key.
-class KeyTexts {
- public:
-  template <typename T, typename Constraint>
-  void field(std::string_view name, const T& value, std::string_view, Constraint) {
-    text += key_text(name, value);
-    text += '\n';
-  }
-  template <typename S>
-  void section(std::string_view name, S& value, std::string_view) {
-    text += std::string(name) + ":\n";
-    value.visit(*this);
-  }
-  std::string text;
-};
-
-}  // namespace detail
-
 // The settings text of an OutputSpec: the kind, then every key of `config`
-// (a struct with a template visit(V&), as in core/config.hpp).
+// (a struct with a template visit(V&), as in core/config.hpp), so that
+// comparing two outputs cannot miss a key.
 template <typename C>
-std::string settings_text(std::string_view kind, C config) {
-  detail::KeyTexts texts;
-  texts.text = std::string(kind) + "\n";
-  config.visit(texts);  // visit() is not const, hence the copy
-  return texts.text;
+std::string settings_text(std::string_view kind, const C& config) {
+  return "kind: " + std::string(kind) + "\n" + config::canonical_text(config);
 }
 
 }  // namespace edgemon::outputs
