@@ -81,7 +81,7 @@ std::string check_output_name(std::string_view text) {
   return "expected 1 to 64 of a-z, 0-9, _ and - (got '" + std::string(text) + "')";
 }
 
-std::string check_output_url(std::string_view text) {
+std::string check_http_url(std::string_view text, std::string_view example) {
   if (text.empty()) return "";
   std::string_view rest = text;
   if (rest.starts_with("http://")) {
@@ -89,16 +89,22 @@ std::string check_output_url(std::string_view text) {
   } else if (rest.starts_with("https://")) {
     rest.remove_prefix(8);
   } else {
-    return "expected an http:// or https:// URL such as http://127.0.0.1:8086 (got '" +
+    return "expected an http:// or https:// URL such as " + std::string(example) + " (got '" +
            std::string(text) + "')";
   }
   if (rest.empty() || rest.front() == '/' || rest.front() == ':') return "the URL has no host";
-  if (text.find_first_of("?#") != std::string_view::npos) {
-    return "the URL must not have a query string or fragment; database, org and bucket are keys "
-           "of their own";
-  }
+  if (text.find('#') != std::string_view::npos) return "the URL must not have a fragment";
   if (text.find_first_of(" \t\r\n") != std::string_view::npos) {
     return "the URL must not contain spaces or line breaks";
+  }
+  return "";
+}
+
+std::string check_output_url(std::string_view text) {
+  if (std::string err = check_http_url(text, "http://127.0.0.1:8086"); !err.empty()) return err;
+  if (text.find('?') != std::string_view::npos) {
+    return "the URL must not have a query string or fragment; database, org and bucket are keys "
+           "of their own";
   }
   return "";
 }

@@ -25,6 +25,9 @@ std::string check_tag_name(std::string_view text);
 std::string check_tag_value(std::string_view text);
 std::string check_spool_sync(std::string_view text);
 std::string check_output_name(std::string_view text);
+// An http:// or https:// URL with a host, no fragment, no blanks; empty
+// passes (required keys are checked by validate()). `example` is shown.
+std::string check_http_url(std::string_view text, std::string_view example);
 std::string check_output_url(std::string_view text);
 std::string check_precision(std::string_view text);
 std::string check_output_schema(std::string_view text);

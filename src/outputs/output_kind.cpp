@@ -1,6 +1,5 @@
 #include "outputs/output_kind.hpp"
 
-
 namespace edgemon::outputs {
 
 const char* content_coding_name(ContentCoding coding) {

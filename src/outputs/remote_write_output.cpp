@@ -186,21 +186,9 @@ OutputSpec remote_write_spec(std::string name, const RemoteWriteConfig& config) 
 }
 
 std::string check_remote_write_url(std::string_view text) {
-  if (text.empty()) return "";
-  std::string_view rest = text;
-  if (rest.starts_with("http://")) {
-    rest.remove_prefix(7);
-  } else if (rest.starts_with("https://")) {
-    rest.remove_prefix(8);
-  } else {
-    return "expected an http:// or https:// URL such as http://127.0.0.1:9090/api/v1/write (got '" +
-           std::string(text) + "')";
-  }
-  if (rest.empty() || rest.front() == '/' || rest.front() == ':') return "the URL has no host";
-  if (text.find_first_of(" \t\r\n#") != std::string_view::npos) {
-    return "the URL must not contain spaces, line breaks or a fragment";
-  }
-  return "";
+  // Unlike InfluxDB's, a query string is allowed: some receivers take a
+  // tenant or labels there.
+  return config::check_http_url(text, "http://127.0.0.1:9090/api/v1/write");
 }
 
 std::string check_header_name(std::string_view text) {

@@ -2,7 +2,12 @@
 // A loop for a test, and running it until something holds.
 #include <uv.h>
 
+#include <sys/stat.h>
+
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <string>
 
 #include "cmocka_all.hpp"
 #include "core/timer.hpp"
@@ -17,6 +22,24 @@ struct TestLoop {
     // destructor) run, then checks that no handle was left behind.
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
+  }
+};
+
+// A temporary directory, removed with everything in it.
+struct TempDir {
+  std::string path;
+  explicit TempDir(const char* prefix = "edgemon-test") {
+    std::string tmpl = std::string("/tmp/") + prefix + "-XXXXXX";
+    path = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+  std::string file(const char* name) const { return path + "/" + name; }
+  // An executable shell script of `body`.
+  std::string script(const char* name, const std::string& body) const {
+    std::string p = file(name);
+    std::ofstream(p) << "#!/bin/sh\n" << body << "\n";
+    chmod(p.c_str(), 0755);
+    return p;
   }
 };
 

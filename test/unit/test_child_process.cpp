@@ -20,6 +20,7 @@
 #include "core/child_launcher.hpp"
 #include "core/child_process.hpp"
 #include "core/timer.hpp"
+#include "loop_helpers.hpp"
 
 using edgemon::ChildEvent;
 using edgemon::ChildOptions;
@@ -29,45 +30,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Loop {
-  uv_loop_t loop;
-  Loop() { assert_int_equal(uv_loop_init(&loop), 0); }
-  ~Loop() {
-    // Lets close callbacks (and the reaping of a child killed by a
-    // destructor) run, then checks that no handle was left behind.
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&loop), 0);
-  }
+struct Loop : edgemon::test::TestLoop {};
+
+struct Dir : edgemon::test::TempDir {
+  Dir() : TempDir("edgemon-child") {}
 };
 
-struct Dir {
-  std::string path;
-  Dir() {
-    char tmpl[] = "/tmp/edgemon-child-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~Dir() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string file(const char* name) const { return path + "/" + name; }
-  std::string script(const char* name, const std::string& body) const {
-    std::string p = file(name);
-    std::ofstream(p) << "#!/bin/sh\n" << body << "\n";
-    chmod(p.c_str(), 0755);
-    return p;
-  }
-};
-
-// Runs the loop until `done` holds, for at most `timeout_ms`.
-template <typename F>
-bool run_until(uv_loop_t* loop, F done, int timeout_ms = 5000) {
-  edgemon::Timer tick(loop);  // so that UV_RUN_ONCE returns to look at `done`
-  tick.start(5, 5, [] {});
-  uint64_t deadline = uv_hrtime() + uint64_t(timeout_ms) * 1000000;
-  while (!done()) {
-    if (uv_hrtime() > deadline) return false;
-    uv_run(loop, UV_RUN_ONCE);
-  }
-  return true;
-}
+using edgemon::test::run_until;
 
 // Everything a test looks at, filled by the callbacks.
 struct Seen {

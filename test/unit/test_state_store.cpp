@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "cmocka_all.hpp"
+#include "loop_helpers.hpp"
 #include "store/state_store.hpp"
 
 using edgemon::store::ScopedState;
@@ -19,23 +20,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Loop {
-  uv_loop_t loop;
-  Loop() { assert_int_equal(uv_loop_init(&loop), 0); }
-  ~Loop() {
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&loop), 0);
-  }
-};
+struct Loop : edgemon::test::TestLoop {};
 
-struct Dir {
-  std::string path;
-  Dir() {
-    char tmpl[] = "/tmp/edgemon-state-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~Dir() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string file(const char* name) const { return path + "/" + name; }
+struct Dir : edgemon::test::TempDir {
+  Dir() : TempDir("edgemon-state") {}
 };
 
 void open_ok(StateStore& store, const std::string& path, StateOpenReport* report = nullptr) {
