@@ -178,6 +178,15 @@ void Pipeline::ingest(std::span<const metrics::Point> points, Encoded&& encoded,
   commit();  // A commit in progress starts the next one when it ends.
 }
 
+int64_t Pipeline::uncommitted_points() const {
+  int64_t points = committing_points_;
+  for (const auto& o : outputs_)
+    points += o->pending_points();
+  for (const auto& b : unspooled_)
+    points += b.points;
+  return points;
+}
+
 void Pipeline::settle_waiters(std::vector<Durable>& waiters, const std::string& error) {
   std::vector<Durable> ready;
   ready.swap(waiters);
@@ -231,6 +240,9 @@ void Pipeline::commit() {
     return;
   }
   committing_ = true;
+  committing_points_ = 0;
+  for (const auto& b : batches)
+    committing_points_ += b.points;
   committing_waiters_ = std::move(waiting_);
   waiting_.clear();
   last_commit_ms_ = now;
@@ -276,6 +288,7 @@ void Pipeline::commit() {
       [this, alive](std::shared_ptr<Work>&& done) {
         if (alive.expired()) return;
         committing_ = false;
+        committing_points_ = 0;
         if (!done->error.empty()) {
           ++report_.commit_failures;
           if (report_.error != done->error) {

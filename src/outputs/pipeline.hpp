@@ -83,6 +83,10 @@ class Pipeline {
 
   bool enabled() const { return !outputs_.empty(); }
   void write_metrics(metrics::MetricSink& sink) const;
+  // Points produced for the outputs and not durable yet: what a SIGKILL or
+  // power cut would lose now (pending, in the running transaction, or held
+  // in memory while the spool fails).
+  int64_t uncommitted_points() const;
   // Adds "outputs" and "spool" to a /status document.
   void write_status(cJSON* root) const;
   const std::vector<std::unique_ptr<SpooledOutput>>& outputs() const { return outputs_; }
@@ -117,6 +121,7 @@ class Pipeline {
   Timer stop_deadline_;
   bool started_ = false;  // the spool was opened (or is being)
   bool committing_ = false;
+  int64_t committing_points_ = 0;  // in the transaction running now
   bool stopping_ = false;
   int64_t last_commit_ms_ = 0;
   // Batches the spool could not take yet, oldest first, bounded in bytes.

@@ -82,6 +82,11 @@ constexpr FamilyDesc kSpoolFailures{"edgemon_spool_commit_failures_total",
 constexpr FamilyDesc kSpoolCorrupt{"edgemon_spool_corrupt_files_total",
                                    "Spool files found corrupt and moved aside since start.",
                                    Type::kCounter};
+constexpr FamilyDesc kSpoolUncommitted{
+    "edgemon_spool_uncommitted_points",
+    "Points produced for the outputs and not yet committed to the spool: what a SIGKILL or a "
+    "power cut would lose now.",
+    Type::kGauge};
 constexpr FamilyDesc kSpoolUp{"edgemon_spool_open",
                               "Whether the spool file is open (1) or not (0).", Type::kGauge};
 
@@ -136,6 +141,8 @@ void Pipeline::write_metrics(metrics::MetricSink& sink) const {
   sink.sample(static_cast<double>(report_.file_bytes));
   sink.begin(kSpoolCommits);
   sink.sample(static_cast<double>(report_.commits));
+  sink.begin(kSpoolUncommitted);
+  sink.sample(static_cast<double>(uncommitted_points()));
   sink.begin(kSpoolFailures);
   sink.sample(static_cast<double>(report_.commit_failures));
   sink.begin(kSpoolCorrupt);
@@ -196,6 +203,7 @@ void Pipeline::write_status(cJSON* root) const {
     cJSON_AddStringToObject(spool, "corrupt_file_moved_to", report_.moved_to.c_str());
   }
   add_number(spool, "unspooled_bytes", static_cast<double>(report_.unspooled_bytes));
+  add_number(spool, "uncommitted_points", static_cast<double>(uncommitted_points()));
 }
 
 }  // namespace edgemon::outputs

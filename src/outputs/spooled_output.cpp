@@ -121,6 +121,7 @@ void SpooledOutput::close_batch(int64_t now_unix_ms) {
   b.precision = std::string(metrics::precision_name(spec_.kind->precision()));
   b.body = std::move(pending_);
   full_bytes_ += b.body.size();
+  full_points_ += b.points;
   full_.push_back(std::move(b));
   pending_.clear();
   pending_points_ = 0;
@@ -134,6 +135,7 @@ bool SpooledOutput::take_pending(int64_t now_unix_ms, std::vector<store::NewBatc
     out->push_back(std::move(b));
   full_.clear();
   full_bytes_ = 0;
+  full_points_ = 0;
   return true;
 }
 

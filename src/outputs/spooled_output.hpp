@@ -85,6 +85,7 @@ class SpooledOutput {
   // false when there are none.
   bool take_pending(int64_t now_unix_ms, std::vector<store::NewBatch>* out);
   size_t pending_bytes() const { return pending_.size() + full_bytes_; }
+  int64_t pending_points() const { return pending_points_ + full_points_; }
 
   // The spool's view of this output's queue changed (after a commit, a
   // delivery, a cap): sends if there is something due.
@@ -156,6 +157,7 @@ class SpooledOutput {
   int64_t pending_since_ms_ = 0;
   std::vector<store::NewBatch> full_;  // closed at batch_size, not committed yet
   size_t full_bytes_ = 0;
+  int64_t full_points_ = 0;
 
   store::QueueStats queue_;
   OutputStats stats_;

@@ -725,6 +725,24 @@ def sample_value(families, name, labels=None, default=None):
     return default
 
 
+def settled_rounds(daemon, collector="loadavg"):
+    """The runs of `collector` read at a moment when every round counted is
+    durable: all collectors have run equally often (no round half done) and
+    the spool holds every point produced. None at any other moment; poll it
+    with eventually(). A SIGKILL after such a reading may lose only a round
+    that started after it."""
+    families = parse_exposition(daemon.metrics())
+    fam = families.get("edgemon_collector_runs_total")
+    check(fam is not None, "no edgemon_collector_runs_total")
+    runs = {l["collector"]: v for _, l, v in fam.samples}
+    check(collector in runs, f"no runs counter for {collector}")
+    uncommitted = sample_value(families, "edgemon_spool_uncommitted_points")
+    check(uncommitted is not None, "no edgemon_spool_uncommitted_points")
+    if len(set(runs.values())) != 1 or uncommitted != 0:
+        return None
+    return int(runs[collector])
+
+
 def histogram_quantile(fam, q, labels_filter=None):
     """Upper bound of the bucket holding quantile q (like PromQL, without
     interpolation, so the result is an upper bound)."""

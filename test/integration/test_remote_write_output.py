@@ -121,7 +121,9 @@ def test_outage_and_sigkill_lose_and_double_nothing():
                    what="output retrying")
         eventually(lambda: output_status(first)["queued"]["points"] > 0 and runs(first) >= 8,
                    20 * harness.SLOW, what="a backlog")
-        made_before_kill = runs(first)
+        # Killed at a moment when every round it counted is in the spool.
+        made_before_kill = eventually(lambda: harness.settled_rounds(first), 10 * harness.SLOW,
+                                      interval=0.01, what="a moment with every round committed")
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait(timeout=10)
         first.log.join()
@@ -131,8 +133,8 @@ def test_outage_and_sigkill_lose_and_double_nothing():
                        what="second daemon collecting")
             check(output_status(second)["queued"]["points"] > 0, "backlog not found after restart")
             prom.start(port=port)
-            # The first daemon may have completed one more round between our
-            # reading and the kill; it was committed right away, so it counts.
+            # A round the first daemon began between our reading and the kill
+            # counts if it was committed in time.
             wait_all_delivered(second, prom, 30, earlier=(made_before_kill, made_before_kill + 1),
                                what="first and second daemon's rounds all delivered")
             status = output_status(second)
