@@ -46,6 +46,7 @@ test: deps build
 
 bench: deps-bench build
 	bench/run.sh ./$(BUILD)/edgemon
+	python3 bench/footprint.py ./$(BUILD)/edgemon
 	python3 bench/spool_bench.py ./$(BUILD)/edgemon ./$(BUILD)/test/spool_fill
 	python3 bench/hub_bench.py ./$(BUILD)/edgemon
 	python3 bench/query_bench.py ./$(BUILD)/edgemon ./$(BUILD)/test/history_fill bench/results-query.md
