@@ -64,6 +64,9 @@ std::vector<std::string> StatusEndpoints::problems(int64_t now_unix_ms) const {
     if (!s.success) ++failing;
   }
   if (ran > 0 && failing == ran) reasons.push_back("every collector is failing");
+  for (const auto& check : health_checks_) {
+    if (std::string why = check(); !why.empty()) reasons.push_back(std::move(why));
+  }
   return reasons;
 }
 

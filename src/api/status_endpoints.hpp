@@ -35,6 +35,12 @@ class StatusEndpoints {
     sections_.push_back(std::move(write));
   }
 
+  // A part of the daemon that can make it unhealthy (the spool): returns
+  // why, or "" while it works.
+  void add_health_check(std::function<std::string()> check) {
+    health_checks_.push_back(std::move(check));
+  }
+
   // Why the daemon is unhealthy; empty when healthy. Exposed for tests.
   std::vector<std::string> problems(int64_t now_unix_ms) const;
 
@@ -42,6 +48,7 @@ class StatusEndpoints {
   const DaemonInfo& info_;
   const collect::Scheduler& scheduler_;
   std::vector<std::function<void(cJSON* root)>> sections_;
+  std::vector<std::function<std::string()>> health_checks_;
 };
 
 }  // namespace edgemon::api

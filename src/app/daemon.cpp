@@ -87,6 +87,7 @@ class Daemon final : private api::IngestSink {
                    },
                    [this] { return pushed_series_.version(); }}}) {
     status_.add_section([this](cJSON* root) { pipeline_.write_status(root); });
+    status_.add_health_check([this] { return pipeline_.health_problem(); });
     status_.add_section([this](cJSON* root) { alerts_.write_status(root); });
     status_.add_section([this](cJSON* root) { history_.write_status(root); });
     status_.add_section([this](cJSON* root) { sources_.write_status(root); });
@@ -378,6 +379,9 @@ int run_daemon(const ConfigSource& source) {
   }
   // A client that disconnects mid-response must not kill the daemon.
   ::signal(SIGPIPE, SIG_IGN);
+  // Past a file-size limit (systemd's LimitFSIZE=) a write must fail with
+  // EFBIG, which the spool reports and survives, not kill the daemon.
+  ::signal(SIGXFSZ, SIG_IGN);
   tune_heap();
 
   uv_loop_t loop;

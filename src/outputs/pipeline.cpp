@@ -178,6 +178,11 @@ void Pipeline::ingest(std::span<const metrics::Point> points, Encoded&& encoded,
   commit();  // A commit in progress starts the next one when it ends.
 }
 
+std::string Pipeline::health_problem() const {
+  if (outputs_.empty() || report_.error.empty()) return "";
+  return "spool cannot be written: " + report_.error;
+}
+
 int64_t Pipeline::uncommitted_points() const {
   int64_t points = committing_points_;
   for (const auto& o : outputs_)

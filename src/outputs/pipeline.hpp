@@ -87,6 +87,10 @@ class Pipeline {
   // power cut would lose now (pending, in the running transaction, or held
   // in memory while the spool fails).
   int64_t uncommitted_points() const;
+  // Why points cannot be made durable now (the spool failed to open or its
+  // last write failed: a full disk, say), or "". While it is so every ingest
+  // gets 503 and collected points wait in memory, so /health says so.
+  std::string health_problem() const;
   // Adds "outputs" and "spool" to a /status document.
   void write_status(cJSON* root) const;
   const std::vector<std::unique_ptr<SpooledOutput>>& outputs() const { return outputs_; }

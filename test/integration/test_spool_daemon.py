@@ -397,5 +397,41 @@ def test_restart_keeps_the_queue_and_delivers_it_once_in_order():
         fake.close()
 
 
+
+def test_health_says_unhealthy_while_the_spool_cannot_be_written():
+    """A file-size limit stands in for a full disk: the spool's writes fail
+    with EFBIG. /health turns 503 naming the spool, ingest answers 503 (not
+    stored), and once writes work again the spool recovers and /health is
+    200."""
+    cfg = write_config([{"name": "main", "url": closed_url()}])
+    with Daemon(config_path=cfg, sets=["ingest.enabled=true"]) as d:
+        eventually(lambda: d.get_json("/status")["spool"]["commits"] > 0, 10 * harness.SLOW,
+                   what="a first commit")
+        check(d.get("/health").status == 200, "unhealthy before the limit")
+        limit = os.path.getsize(spool_path(d)) + 64 * 1024
+        subprocess.run(["prlimit", "--pid", str(d.proc.pid), f"--fsize={limit}:"], check=True)
+        body = "".join(f"filler,n={i} v={i}i {i}\n" for i in range(5000)).encode()
+
+        def refused():
+            r = d.request("POST", "/write?precision=ns", body=body)
+            check(r.status in (204, 503), f"ingest: {r.status} {r.body[:200]!r}")
+            return r if r.status == 503 else None
+        r = eventually(refused, 20 * harness.SLOW, what="ingest refused once the spool fails")
+        check(b"not stored" in r.body, f"503 body {r.body!r}")
+        h = d.get("/health")
+        reasons = json.loads(h.body)["reasons"]
+        check(h.status == 503 and any(x.startswith("spool cannot be written") for x in reasons),
+              f"/health {h.status} {reasons}")
+        check(d.get_json("/status")["spool"]["error"], "no spool error in /status")
+
+        subprocess.run(["prlimit", "--pid", str(d.proc.pid), "--fsize=unlimited:"], check=True)
+        eventually(lambda: d.get("/health").status == 200, 15 * harness.SLOW,
+                   what="healthy again once the spool can be written")
+        spool = d.get_json("/status")["spool"]
+        check(spool["error"] is None and spool["commit_failures"] > 0, f"spool {spool}")
+        eventually(lambda: d.request("POST", "/write?precision=ns", body=body).status == 204,
+                   10 * harness.SLOW, what="ingest accepted again")
+
+
 if __name__ == "__main__":
     harness.main(globals())
