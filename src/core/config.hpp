@@ -52,6 +52,8 @@ struct LogSection {
 
 struct HttpLimits {
   int64_t max_connections = 1024;
+  int64_t max_connections_per_address = 64;
+  std::vector<std::string> per_address_exempt{"127.0.0.1", "::1"};
   ByteSize max_header_bytes{16 * 1024};
   ByteSize max_body_bytes{1024 * 1024};
   Duration header_timeout = 10s;
@@ -65,6 +67,14 @@ struct HttpLimits {
     v.field("max_connections", max_connections,
             "Open connections accepted at once; beyond this new ones get 503.",
             IntRange{1, 1000000});
+    v.field("max_connections_per_address", max_connections_per_address,
+            "Open connections accepted at once from one client address (an IPv6 client: its "
+            "/64), so that one client cannot take every connection; beyond this 503.",
+            IntRange{1, 1000000});
+    v.field("per_address_exempt", per_address_exempt,
+            "Client addresses or networks (CIDR) without the per-address cap: a reverse proxy "
+            "in front of edgemon, local tools.",
+            check_cidr);
     v.field("max_header_bytes", max_header_bytes,
             "Largest request line plus headers; larger requests get 431.",
             IntRange{1024, 1024 * 1024});

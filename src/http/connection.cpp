@@ -49,8 +49,8 @@ Connection::Connection(ConnectionOwner* owner, uv_loop_t* loop)
   shutdown_req_.data = this;
 }
 
-bool Connection::start(int fd, bool reject) {
-  rejected_ = reject;
+bool Connection::start(int fd, Admission admission) {
+  rejected_ = admission != Admission::kServe;
   if (uv_tcp_open(&tcp_, fd) != 0) {
     ::close(fd);
     close();
@@ -66,8 +66,10 @@ bool Connection::start(int fd, bool reject) {
   counted_ = true;
   owner_->metrics().connection_opened();
   start_reading();
-  if (reject) {
+  if (admission == Admission::kTooMany) {
     respond_error(503, "too many connections", RejectReason::kTooManyConnections);
+  } else if (admission == Admission::kTooManyFromAddress) {
+    respond_error(503, "too many connections from this address", RejectReason::kTooManyFromAddress);
   } else {
     arm(TimerKind::kIdle);
   }

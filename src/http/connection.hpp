@@ -62,9 +62,10 @@ class Connection {
   // The owner keeps track of the returned object until connection_freed().
   static Connection* create(ConnectionOwner* owner, uv_loop_t* loop);
   // Takes over an accepted socket. A rejected connection (over
-  // max_connections) is answered 503 and closed. On failure the connection
-  // closes itself and returns false.
-  bool start(int fd, bool reject);
+  // max_connections, or its address's share) is answered 503 and closed. On
+  // failure the connection closes itself and returns false.
+  enum class Admission { kServe, kTooMany, kTooManyFromAddress };
+  bool start(int fd, Admission admission);
 
   // Graceful stop: close now if idle, else after the response in progress,
   // and at `deadline_ms` (uv_now) at the latest.

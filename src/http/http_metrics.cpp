@@ -10,10 +10,17 @@ constexpr std::string_view kMethods[] = {"GET",    "HEAD",    "POST",  "PUT",
                                          "DELETE", "OPTIONS", "PATCH", "other"};
 constexpr uint64_t kOtherMethod = 7;
 
-constexpr std::string_view kReasonNames[kRejectReasons] = {
-    "too_many_connections", "header_too_large", "body_too_large", "header_timeout",
-    "body_timeout",         "bad_request",      "forbidden",      "rate_limited",
-    "unauthorized",         "handler_timeout"};
+constexpr std::string_view kReasonNames[kRejectReasons] = {"too_many_connections",
+                                                           "header_too_large",
+                                                           "body_too_large",
+                                                           "header_timeout",
+                                                           "body_timeout",
+                                                           "bad_request",
+                                                           "forbidden",
+                                                           "rate_limited",
+                                                           "unauthorized",
+                                                           "handler_timeout",
+                                                           "too_many_from_address"};
 
 uint64_t method_id(std::string_view method) {
   for (uint64_t i = 0; i < kOtherMethod; ++i) {

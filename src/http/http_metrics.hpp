@@ -25,8 +25,9 @@ enum class RejectReason {
   kRateLimited,
   kUnauthorized,
   kHandlerTimeout,
+  kTooManyFromAddress,
 };
-inline constexpr size_t kRejectReasons = 10;
+inline constexpr size_t kRejectReasons = 11;
 
 // "header_too_large" -> kHeaderTooLarge; false for an unknown name.
 bool parse_reject_reason(std::string_view name, RejectReason* out);

@@ -1,6 +1,9 @@
 #include "http/server.hpp"
 
 #include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 
 #include "core/log.hpp"
 
@@ -67,6 +70,13 @@ void Server::apply_limits(const config::HttpLimits& limits) {
   limits_.idle_timeout_ms = static_cast<uint64_t>(limits.idle_timeout.count());
   limits_.max_pending_response_bytes = limits.max_pending_response_bytes.bytes;
   max_connections_ = limits.max_connections;
+  max_per_address_ = limits.max_connections_per_address;
+  per_address_exempt_.clear();
+  for (const std::string& text : limits.per_address_exempt) {
+    CidrBlock block;
+    // Checked when the configuration was read.
+    if (CidrBlock::parse(text, &block).empty()) per_address_exempt_.push_back(block);
+  }
   shutdown_timeout_ms_ = static_cast<uint64_t>(limits.shutdown_timeout.count());
 }
 
@@ -118,11 +128,43 @@ void Server::close_listeners() {
 }
 
 void Server::accept(int fd) {
-  bool reject = served_ >= static_cast<size_t>(max_connections_);
-  if (!reject) ++served_;  // given back in connection_closing()
+  using Admission = Connection::Admission;
+  Admission admission = Admission::kServe;
+  std::optional<IpAddress> share = address_share(fd);
+  if (served_ >= static_cast<size_t>(max_connections_)) {
+    admission = Admission::kTooMany;
+  } else if (share && connections_from(*share) >= static_cast<uint64_t>(max_per_address_)) {
+    admission = Admission::kTooManyFromAddress;
+  }
   Connection* connection = Connection::create(this, loop_);
   live_.insert(connection);
-  connection->start(fd, reject);
+  if (admission == Admission::kServe) {
+    ++served_;  // given back in connection_closing()
+    if (share) {
+      ++per_address_[*share];
+      counted_address_.emplace(connection, *share);
+    }
+  }
+  connection->start(fd, admission);
+}
+
+uint32_t Server::connections_from(const IpAddress& share) const {
+  auto it = per_address_.find(share);
+  return it == per_address_.end() ? 0 : it->second;
+}
+
+std::optional<IpAddress> Server::address_share(int fd) const {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof storage;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return std::nullopt;
+  IpAddress address = IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&storage));
+  if (address.family != AF_INET && address.family != AF_INET6) return std::nullopt;
+  for (const CidrBlock& block : per_address_exempt_) {
+    if (block.contains(address)) return std::nullopt;
+  }
+  // An IPv6 client usually holds a whole /64: its share is the network's.
+  if (address.family == AF_INET6) std::fill(address.bytes.begin() + 8, address.bytes.end(), 0);
+  return address;
 }
 
 void Server::accept_failed(int status) {
@@ -180,6 +222,11 @@ std::string_view Server::handle(const Request& request, Response& response) {
 
 void Server::connection_closing(Connection* connection) {
   if (!connection->rejected()) --served_;
+  if (auto it = counted_address_.find(connection); it != counted_address_.end()) {
+    auto share = per_address_.find(it->second);
+    if (share != per_address_.end() && --share->second == 0) per_address_.erase(share);
+    counted_address_.erase(it);
+  }
 }
 
 void Server::connection_freed(Connection* connection) {

@@ -9,7 +9,9 @@
 
 #include <array>
 #include <functional>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -77,6 +79,10 @@ class Server final : private ConnectionOwner {
   std::string open_listener(const std::string& text);
   void close_listeners();
   void accept(int fd);
+  // The key of the share an accepted socket counts against, or nullopt
+  // when its address is exempt (or unknown).
+  std::optional<IpAddress> address_share(int fd) const;
+  uint32_t connections_from(const IpAddress& share) const;
   void accept_failed(int status);
   void apply_limits(const config::HttpLimits& limits);
   void maybe_finish_shutdown();
@@ -86,6 +92,12 @@ class Server final : private ConnectionOwner {
   Router& router_;
   ConnectionLimits limits_;
   int64_t max_connections_ = 1024;
+  int64_t max_per_address_ = 64;
+  std::vector<CidrBlock> per_address_exempt_;
+  // Open connections counted against their address's share, and the key
+  // they were counted under (exempt addresses are not in it).
+  std::unordered_map<IpAddress, uint32_t, IpAddressHash> per_address_;
+  std::unordered_map<const Connection*, IpAddress> counted_address_;
   uint64_t shutdown_timeout_ms_ = 5000;
   AccessControl access_;
   HttpMetrics metrics_;

@@ -287,6 +287,62 @@ def test_max_connections_503():
                            what="/health 200 after the held connections closed")
 
 
+def connect_from(source, d):
+    """A connection to the daemon from another loopback address (Linux
+    routes all of 127/8 to lo), so it counts against that address's share."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5 * SLOW)
+    s.bind((source, 0))
+    s.connect((d.host, d.port))
+    return s
+
+
+def test_one_address_cannot_take_every_connection():
+    """14 connections from 127.0.0.2 with a share of 8: the 9th and
+    later get 503 at once, counted under their own reason; 127.0.0.3 and
+    the exempt 127.0.0.1 are still served, and a closed connection gives
+    its slot back to its address."""
+    share, extra = 8, 6
+    with Daemon(sets=["http.limits.max_connections_per_address=8"]) as d:
+        held = [connect_from("127.0.0.2", d) for _ in range(share + extra)]
+        try:
+            request = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+            statuses = []
+            for s in held:
+                try:
+                    s.sendall(request)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # refused and closed before our request
+                rs = recv_responses(s, 1, 5 * SLOW)
+                statuses.append(rs[0].status if rs else None)
+            check(statuses.count(200) == share and statuses.count(503) == extra,
+                  f"statuses from one address: {statuses}")
+            other = connect_from("127.0.0.3", d)
+            other.sendall(request)
+            rs = recv_responses(other, 1, 5 * SLOW)
+            check(rs and rs[0].status == 200, f"another address: {rs}")
+            other.close()
+            health_ok(d)  # 127.0.0.1 is exempt by default
+            fams = harness.parse_exposition(d.metrics())
+            refused = harness.sample_value(fams, "edgemon_http_rejected_total",
+                                           {"reason": "too_many_from_address"})
+            check(refused == extra, f"too_many_from_address counted {refused}, want {extra}")
+        finally:
+            for s in held:
+                s.close()
+
+        def served_again():
+            s = connect_from("127.0.0.2", d)
+            try:
+                s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                rs = recv_responses(s, 1, 5 * SLOW)
+                return rs and rs[0].status == 200
+            finally:
+                s.close()
+        harness.eventually(served_again, 5 * SLOW, interval=0.05,
+                           what="127.0.0.2 served again after its connections closed")
+
+
 def _status_or_none(d):
     try:
         return d.get("/health", timeout=1).status
