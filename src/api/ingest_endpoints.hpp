@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/worker_thread.hpp"
 #include "http/router.hpp"
 #include "ingest/agent_payload.hpp"
 #include "ingest/device_tokens.hpp"
@@ -25,20 +26,20 @@
 namespace edgemon::api {
 
 // The accepted points of one request, and what the sink made of them on
-// the thread pool: at a few hundred thousand points a second, encoding
+// the parser thread: at a few hundred thousand points a second, encoding
 // them for every output and laying them out for the history is most of a
 // hub's work, and none of it needs the loop.
 struct IngestBatch {
   std::vector<metrics::Point> points;
   // What the sink's preparer made of the points, in the sink's own type:
-  // the endpoints only carry it from the thread pool back to the sink.
+  // the endpoints only carry it from the parser thread back to the sink.
   std::any prepared;
 };
 
 class IngestSink {
  public:
   using Durable = std::function<void(const std::string& error)>;
-  // Runs on a thread-pool thread: may use only what it holds.
+  // Runs on the parser thread: may use only what it holds.
   using Prepare = std::function<void(IngestBatch& batch)>;
   virtual ~IngestSink() = default;
   // Made on the loop when a request is admitted, from the sink's settings then.
@@ -72,10 +73,13 @@ class IngestEndpoints {
   // the answer in *response.
   bool admit(const http::Request& request, ingest::Endpoint endpoint,
              const http::QueryParams& params, Decoded* decoded, http::Response* response);
-  // Parses the body on the thread pool; the answer comes from parsed().
+  // Parses the body on the parser thread; the answer comes from parsed().
   void queue_parse(std::unique_ptr<ParseJob> job, ingest::Endpoint endpoint, Decoded&& decoded,
                    http::Response& response);
   // Parsed: answer, or hand the points to the sink.
+  // The inflation's outcome, on the loop: false when the request was
+  // answered (bad gzip, too large, over the budget once decoded).
+  bool settle_inflated(ParseJob& job);
   void parsed(ParseJob& job);
   void parsed_payloads(ParseJob& job);
   // Hands points to the sink; answers with on_durable() once they are safe.
@@ -102,6 +106,8 @@ class IngestEndpoints {
   // Parse jobs hold this weakly: one finishing after the endpoints are gone
   // (at exit) does nothing.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // Inflates and parses bodies; started with the first ingest request.
+  std::unique_ptr<WorkerThread> parser_;
 };
 
 }  // namespace edgemon::api

@@ -9,7 +9,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
+import zlib
 
 import harness
 from harness import Daemon, check, eventually, make_tmpdir, write_file
@@ -158,6 +160,54 @@ def test_tokens_limits_and_rate():
         check(statuses[:3] == [204, 204, 204] and 429 in statuses[3:], f"rate: {statuses}")
         r = post(h, "/write", "m v=1\n")
         check(r.status == 429 and int(r.header("Retry-After")) >= 1, f"429: {r}")
+
+
+def slow_loop_turns(daemon, over="0.1"):
+    """Loop-lag observations above `over` seconds so far."""
+    fams = harness.parse_exposition(daemon.metrics())
+    total = harness.sample_value(fams, "edgemon_loop_lag_seconds_count")
+    under = harness.sample_value(fams, "edgemon_loop_lag_seconds_bucket", {"le": over})
+    check(total is not None and under is not None, "no edgemon_loop_lag_seconds histogram")
+    return total - under
+
+
+def test_gzip_bombs_are_inflated_off_the_loop():
+    """Four bombs inflating 200 MiB each (a fraction of a second of zlib
+    apiece) arrive at once: each gets 413 once its cap is reached, the loop
+    never stalls meanwhile (inflating on the loop, or four at once on
+    libuv's pool, stalled it for up to half a second), and the budget is
+    whole again after."""
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)
+    chunk = b"m v=1\n" * (1024 * 1024 // 6)
+    bomb = b"".join(z.compress(chunk) for _ in range(256)) + z.flush()
+    extra = "  limits:\n    max_decoded_bytes: 200MiB\n"
+    with Daemon(config_path=write_config(hub_config(ingest_extra=extra))) as hub:
+        before = slow_loop_turns(hub)
+        answers = []
+
+        def send():
+            answers.append(post(hub, "/write", bomb, {"Content-Encoding": "gzip"},
+                                timeout=60 * harness.SLOW))
+        threads = [threading.Thread(target=send) for _ in range(4)]
+        for t in threads:
+            t.start()
+        worst = 0.0
+        while any(t.is_alive() for t in threads):
+            t0 = time.monotonic()
+            check(hub.get("/health").status == 200, "/health during the bombs")
+            worst = max(worst, time.monotonic() - t0)
+        for t in threads:
+            t.join()
+        check([r.status for r in answers] == [413] * 4, f"bombs: {[str(r) for r in answers]}")
+        check("larger" in answers[0].json()["error"], f"bomb answer {answers[0]}")
+        check(slow_loop_turns(hub) == before,
+              f"{slow_loop_turns(hub) - before} loop turns over 100 ms during the bombs")
+        check(worst < 0.1 * harness.SLOW, f"/health took {worst:.3f}s during the bombs")
+        r = post(hub, "/write", "m v=1\n", compress=True)
+        check(r.status == 204, f"gzip write after the bombs: {r}")
+        fams = harness.parse_exposition(hub.metrics())
+        pending = harness.sample_value(fams, "edgemon_ingest_pending_bytes")
+        check(pending == 0, f"ingest pending bytes {pending} after every answer")
 
 
 def test_pushed_values_on_metrics_with_a_series_cap():
