@@ -6,6 +6,8 @@
 
 namespace edgemon {
 
+std::string base64_encode(std::string_view bytes);
+
 // nullopt when `text` is not valid padded base64.
 std::optional<std::string> base64_decode(std::string_view text);
 

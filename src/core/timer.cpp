@@ -34,4 +34,8 @@ void Timer::unref() {
   uv_unref(handle_.base());
 }
 
+void Timer::ref() {
+  uv_ref(handle_.base());
+}
+
 }  // namespace edgemon

@@ -19,6 +19,8 @@ class Timer {
   bool active() const;
   // Keeps the loop from waiting on this timer alone (for housekeeping timers).
   void unref();
+  // Undoes unref(): the loop waits for this timer again.
+  void ref();
 
  private:
   UvHandle<uv_timer_t> handle_;

@@ -1,9 +1,17 @@
 #pragma once
-// Outbound HTTP for the whole daemon: libcurl's multi-socket interface driven
-// by the libuv loop (one uv_poll per socket curl asks us to watch, one
-// uv_timer for curl's timeouts). Every request is asynchronous; the callback
-// runs on the loop thread. This is the one client every outbound request uses
-// (InfluxDB writes, later HTTP checks, the Docker socket, Shelly, hub push).
+// Outbound HTTP for the whole daemon: edgemon's own HTTP/1.1 client on the
+// libuv loop (llhttp reads the responses, OpenSSL does TLS through memory
+// buffers and is loaded only by the first https:// request). Every request
+// is asynchronous; the callback runs on the loop thread. This is the one
+// client every outbound request uses (InfluxDB writes, hub push, remote
+// write, sources such as the Docker socket and Shelly).
+//
+// It replaced libcurl, whose Debian build maps some 29 libraries (+9 MiB) as
+// soon as one output is configured. Features the outputs do not need are
+// left out on purpose: redirects, proxies, digest auth, HTTP/2. HTTP checks
+// (a later source) want curl's timing breakdown and certificate details;
+// they will bring libcurl back, loaded with dlopen() on demand as before,
+// without touching this client.
 #include <uv.h>
 
 #include <chrono>
@@ -40,13 +48,13 @@ struct ClientRequest {
 struct ClientResponse {
   // 0 when no HTTP status was received (see `error`).
   int status = 0;
-  // "" when a response arrived; else curl's description (timeout, refused...).
+  // "" when a response arrived; else what went wrong (timeout, refused...).
   std::string error;
   bool timed_out = false;
   std::string body;
   bool truncated = false;
   // Header names lower-cased, values trimmed; in arrival order of the final
-  // response (headers of 100-continue or redirects are not kept).
+  // response (headers of 1xx responses are not kept).
   std::vector<std::pair<std::string, std::string>> headers;
   double total_seconds = 0;
 

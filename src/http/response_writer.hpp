@@ -2,6 +2,7 @@
 // The bytes of a response head. Kept separate from the connection so the
 // wire format is testable without sockets.
 #include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,9 @@ class HttpDate {
  public:
   std::string_view now();
   static std::string format(time_t t);
+  // Any of the three forms HTTP allows (RFC 9110 5.6.7): IMF-fixdate,
+  // RFC 850 and asctime; nullopt for anything else.
+  static std::optional<time_t> parse(std::string_view text);
 
  private:
   time_t cached_ = -1;

@@ -6,15 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "http/curl_library.hpp"
 #include "outputs/write_outcome.hpp"
-
-// HTTP-dates are parsed by libcurl, loaded on first use: load it before the
-// first input so that its one-time allocations are not taken for leaks.
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  edgemon::http::curl_library();
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -1,9 +1,12 @@
 """A real InfluxDB 1.6 (Debian's influxd) for the integration tests: started
 from a config file on free loopback ports with its data in a temp dir,
 stoppable and restartable on the same port and data (an outage), queried
-over /query."""
+over /query. With `tls` (certificate, key and the CA that signed them) it
+serves https only."""
 
+import http.client
 import os
+import ssl
 import subprocess
 import urllib.parse
 
@@ -25,18 +28,42 @@ bind-address = "127.0.0.1:{rpc}"
   bind-address = "127.0.0.1:{port}"
   log-enabled = false
   max-body-size = {max_body}
-[logging]
+{https}[logging]
   level = "warn"
 """
 
 
 class Influxd:
-    def __init__(self, max_body=25000000):
+    def __init__(self, max_body=25000000, tls=None):
         self.exe = harness.require_binary("influxd")
         self.dir = make_tmpdir("edgemon-influx-")
         self.max_body = max_body
+        self.tls = tls  # (certificate, key, ca) PEM paths
         self.port = None
         self.proc = None
+
+    def _https_section(self):
+        if not self.tls:
+            return ""
+        cert, key, _ = self.tls
+        return (f'  https-enabled = true\n  https-certificate = "{cert}"\n'
+                f'  https-private-key = "{key}"\n')
+
+    def request(self, method, path, body=None, headers=None, timeout=5.0):
+        if not self.tls:
+            return harness.http_request("127.0.0.1", self.port, method, path, body=body,
+                                        headers=headers, timeout=timeout)
+        context = ssl.create_default_context(cafile=self.tls[2])
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
+                                           context=context)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            data = r.read()
+            return harness.Response(r.status, r.reason,
+                                    {k.lower(): v for k, v in r.getheaders()}, data)
+        finally:
+            conn.close()
 
     def start(self, attempts=3):
         """Starts (or restarts on the same port and data); returns self."""
@@ -45,15 +72,15 @@ class Influxd:
             if self.port is None or last:
                 self.port, rpc = free_port(), free_port()
                 self.conf = write_file(os.path.join(self.dir, "influxdb.conf"), CONF.format(
-                    d=self.dir, port=self.port, rpc=rpc, max_body=self.max_body))
+                    d=self.dir, port=self.port, rpc=rpc, max_body=self.max_body,
+                    https=self._https_section()))
             p = spawn([self.exe, "run", "-config", self.conf], stderr=subprocess.PIPE)
 
             def pinged():
                 if p.poll() is not None:
                     return "exited"
                 try:
-                    return harness.http_request("127.0.0.1", self.port, "GET", "/ping",
-                                                timeout=2).status
+                    return self.request("GET", "/ping", timeout=2).status
                 except OSError:
                     return None
 
@@ -72,25 +99,23 @@ class Influxd:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def post_query(self, q):
-        r = harness.http_request("127.0.0.1", self.port, "POST", "/query",
-                                 body=urllib.parse.urlencode({"q": q}),
-                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+        r = self.request("POST", "/query", body=urllib.parse.urlencode({"q": q}),
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
         check(r.status == 200 and "error" not in r.body.decode(), f"{q}: {r}")
 
     def create_database(self, db):
         self.post_query(f"CREATE DATABASE {db}")
 
     def write(self, db, body, precision="ns"):
-        return harness.http_request("127.0.0.1", self.port, "POST",
-                                    f"/write?db={db}&precision={precision}",
-                                    body=body.encode("utf-8"), timeout=30)
+        return self.request("POST", f"/write?db={db}&precision={precision}",
+                            body=body.encode("utf-8"), timeout=30)
 
     def query(self, db, q, epoch="ns"):
         params = urllib.parse.urlencode({"db": db, "q": q, "epoch": epoch})
-        r = harness.http_request("127.0.0.1", self.port, "GET", "/query?" + params, timeout=30)
+        r = self.request("GET", "/query?" + params, timeout=30)
         check(r.status == 200, f"query {q!r}: {r.status} {r.body[:300]!r}")
         result = r.json()["results"][0]
         check("error" not in result, f"query {q!r}: {result}")

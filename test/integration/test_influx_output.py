@@ -2,7 +2,8 @@
 points arrive with the documented schema; a 30 s outage and a SIGKILL in the
 middle of an outage lose nothing and double nothing; SIGTERM flushes what is
 queued; a batch influxd rejects (field type conflict) is dead-lettered while
-the rest keeps flowing.
+the rest keeps flowing. A plain http:// output maps neither libssl nor
+libcurl.
 
 "Exactly once" is counted per round: the loadavg collector writes one
 `loadavg` point per successful run, so the number of distinct timestamps of
@@ -122,6 +123,12 @@ def test_host_points_arrive_with_the_documented_schema():
         check(status["state"] == "ok" and status["sent_points"] > 0, f"status {status}")
         check("main" in d.metrics(), "no per-output metrics")
         wait_all_delivered(d, server, 10)
+        # A plain http:// output costs no TLS library and no libcurl.
+        with open(f"/proc/{d.pid}/maps") as f:
+            libs = {line.split()[-1] for line in f if ".so" in line.split()[-1]}
+        bad = sorted(lib for lib in libs if any(
+            n in os.path.basename(lib) for n in ("libssl", "libcrypto", "libcurl", "gnutls")))
+        check(not bad, f"an http:// output mapped {bad}")
     server.stop()
 
 
