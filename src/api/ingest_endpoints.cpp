@@ -46,7 +46,7 @@ http::Response unavailable(const std::string& why) {
 
 struct IngestEndpoints::Decoded {
   std::string_view body;
-  bool gzip = false;  // inflated on the thread pool, before the parse
+  bool gzip = false;  // inflated on the parser thread, before the parse
 };
 
 void IngestEndpoints::configure(const config::IngestSection& config) {
@@ -167,7 +167,6 @@ struct IngestEndpoints::ParseJob {
   std::string body;
   size_t bytes = 0;  // of the body, reserved against max_pending_bytes
   bool gzip = false;
-  uint64_t max_decoded_bytes = 0;
   std::string inflate_error;
   size_t decoded_bytes = 0;
   int64_t ns_per_unit = 1;
@@ -191,7 +190,7 @@ void IngestEndpoints::ParseJob::run() {
   // a second of zlib), so it is never done on the loop.
   if (gzip) {
     std::string inflated;
-    inflate_error = gunzip(body, max_decoded_bytes, &inflated);
+    inflate_error = gunzip(body, limits.max_decoded_bytes.bytes, &inflated);
     if (!inflate_error.empty()) return;
     body.swap(inflated);
   }
@@ -249,7 +248,6 @@ void IngestEndpoints::queue_parse(std::unique_ptr<ParseJob> job, ingest::Endpoin
   job->endpoint = endpoint;
   job->body = std::string(decoded.body);
   job->gzip = decoded.gzip;
-  job->max_decoded_bytes = config_.limits.max_decoded_bytes.bytes;
   job->now_ns = now_ns();
   job->limits = config_.limits;
   job->device = request_device_;

@@ -181,8 +181,12 @@ def test_gzip_bombs_are_inflated_off_the_loop():
     chunk = b"m v=1\n" * (1024 * 1024 // 6)
     bomb = b"".join(z.compress(chunk) for _ in range(256)) + z.flush()
     extra = "  limits:\n    max_decoded_bytes: 200MiB\n"
+    # Inflating one bomb takes 0.3-0.5 s of zlib; a loop that did it (or
+    # starved beside four pool threads doing it) shows turns that long.
+    # Shorter stalls can be the machine's (ctest runs tests side by side).
+    over = "1" if harness.SANITIZE else "0.25"
     with Daemon(config_path=write_config(hub_config(ingest_extra=extra))) as hub:
-        before = slow_loop_turns(hub)
+        before = slow_loop_turns(hub, over)
         answers = []
 
         def send():
@@ -200,9 +204,9 @@ def test_gzip_bombs_are_inflated_off_the_loop():
             t.join()
         check([r.status for r in answers] == [413] * 4, f"bombs: {[str(r) for r in answers]}")
         check("larger" in answers[0].json()["error"], f"bomb answer {answers[0]}")
-        check(slow_loop_turns(hub) == before,
-              f"{slow_loop_turns(hub) - before} loop turns over 100 ms during the bombs")
-        check(worst < 0.1 * harness.SLOW, f"/health took {worst:.3f}s during the bombs")
+        slow = slow_loop_turns(hub, over) - before
+        check(slow == 0, f"{slow} loop turns over {over} s during the bombs")
+        check(worst < float(over), f"/health took {worst:.3f}s during the bombs")
         r = post(hub, "/write", "m v=1\n", compress=True)
         check(r.status == 204, f"gzip write after the bombs: {r}")
         fams = harness.parse_exposition(hub.metrics())
