@@ -12,12 +12,12 @@ int hex_value(char c) {
 
 }  // namespace
 
-bool percent_decode(std::string_view text, std::string* out) {
+bool percent_decode(std::string_view text, std::string* out, bool plus_is_space) {
   out->clear();
   out->reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '+') {
+    if (c == '+' && plus_is_space) {
       out->push_back(' ');
     } else if (c == '%') {
       if (i + 2 >= text.size()) return false;

@@ -14,8 +14,9 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 // escape (`%G1`, a `%` at the end), so a bad URL is refused, not guessed.
 std::optional<QueryParams> parse_query(std::string_view query);
 
-// One name or value; false on a malformed escape.
-bool percent_decode(std::string_view text, std::string* out);
+// One name or value; false on a malformed escape. A URL's path and
+// userinfo keep '+' as it is (plus_is_space false).
+bool percent_decode(std::string_view text, std::string* out, bool plus_is_space = true);
 
 // The first value of `name`, or nullptr.
 const std::string* find_param(const QueryParams& params, std::string_view name);

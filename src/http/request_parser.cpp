@@ -4,36 +4,13 @@
 
 #include <algorithm>
 
+#include "http/query_string.hpp"
+
 namespace edgemon::http {
 
 namespace {
 
 constexpr size_t kMaxBodyReserve = 64 * 1024;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool percent_decode(std::string_view in, std::string* out) {
-  out->clear();
-  out->reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out->push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    int hi = hex_value(in[i + 1]);
-    int lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return true;
-}
 
 // Absolute-form targets ("GET http://host/path") are legal in HTTP/1.1;
 // the authority is of no use to an origin server, so only the path is kept.
@@ -217,7 +194,7 @@ int RequestParser::on_url_complete(llhttp_t* p) {
   std::string_view url = strip_authority(s->url_);
   size_t question = url.find('?');
   if (question != std::string_view::npos) s->request_.query = std::string(url.substr(question + 1));
-  if (!percent_decode(url.substr(0, question), &s->request_.path)) {
+  if (!percent_decode(url.substr(0, question), &s->request_.path, false)) {
     return s->fail(400, "bad_request", "malformed request: invalid percent-encoding in path");
   }
   return 0;

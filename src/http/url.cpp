@@ -2,32 +2,10 @@
 
 #include <charconv>
 
+#include "http/query_string.hpp"
+
 namespace edgemon::http {
 namespace {
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool percent_decode(std::string_view in, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out->push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    int hi = hex_digit(in[i + 1]);
-    int lo = hex_digit(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return true;
-}
 
 // Bytes that would end the request line or split a header: a URL carrying
 // them could smuggle a second request.
@@ -112,9 +90,9 @@ std::string parse_url(std::string_view text, Url* out) {
   if (at != std::string_view::npos) {
     std::string_view userinfo = authority.substr(0, at);
     size_t colon = userinfo.find(':');
-    if (!percent_decode(userinfo.substr(0, colon), &url.username) ||
+    if (!percent_decode(userinfo.substr(0, colon), &url.username, false) ||
         (colon != std::string_view::npos &&
-         !percent_decode(userinfo.substr(colon + 1), &url.password))) {
+         !percent_decode(userinfo.substr(colon + 1), &url.password, false))) {
       return "the URL's user information has an invalid percent-encoding";
     }
     authority.remove_prefix(at + 1);
