@@ -131,15 +131,15 @@ void IngestEndpoints::submit(ingest::Endpoint endpoint, IngestBatch&& batch, siz
                              http::Responder responder,
                              std::function<http::Response()> on_durable) {
   size_t count = batch.points.size();
-  sink_.accept(std::move(batch),
-               [this, endpoint, bytes, count, responder,
-                on_durable = std::move(on_durable)](const std::string& error) mutable {
-                 release(bytes);
-                 http::Response r = error.empty() ? on_durable() : unavailable(error);
-                 if (error.empty()) stats_.accepted(endpoint, count);
-                 stats_.request(endpoint, r.status);
-                 responder.send(std::move(r));
-               });
+  bus_.publish_ingested(batch.points, std::move(batch.prepared),
+                        [this, endpoint, bytes, count, responder,
+                         on_durable = std::move(on_durable)](const std::string& error) mutable {
+                          release(bytes);
+                          http::Response r = error.empty() ? on_durable() : unavailable(error);
+                          if (error.empty()) stats_.accepted(endpoint, count);
+                          stats_.request(endpoint, r.status);
+                          responder.send(std::move(r));
+                        });
 }
 
 void IngestEndpoints::reserve(size_t bytes) {
@@ -152,7 +152,7 @@ void IngestEndpoints::release(size_t bytes) {
   stats_.set_pending_bytes(pending_bytes_);
 }
 
-// Bodies are inflated and parsed, and their points prepared by the sink, on
+// Bodies are inflated and parsed, and their points prepared for the bus's consumers, on
 // a thread of their own: at a few hundred thousand points a second that is
 // most of the hub's work (and a 32 MiB JSON body takes a second), and the
 // loop stays free to read other requests and run the spool's commits
@@ -173,7 +173,7 @@ struct IngestEndpoints::ParseJob {
   int64_t now_ns = 0;
   config::IngestLimits limits;
   std::string device;
-  IngestSink::Prepare prepare;
+  bus::Bus::IngestPreparer prepare;
   http::Responder responder;
   ingest::LineProtocolResult result;
   ingest::AgentPayloadResult payloads;  // for POST /metrics
@@ -214,7 +214,7 @@ void IngestEndpoints::ParseJob::run() {
   std::string().swap(body);  // freed here rather than on the loop
   if (points->empty()) return;
   batch.points = std::move(*points);
-  prepare(batch);
+  batch.prepared = prepare(batch.points);
 }
 
 void IngestEndpoints::write(const http::Request& request, http::Response& response,
@@ -251,7 +251,7 @@ void IngestEndpoints::queue_parse(std::unique_ptr<ParseJob> job, ingest::Endpoin
   job->now_ns = now_ns();
   job->limits = config_.limits;
   job->device = request_device_;
-  job->prepare = sink_.preparer();
+  job->prepare = bus_.ingest_preparer();
   job->responder = response.defer();
   job->bytes = job->body.size();
   reserve(job->bytes);

@@ -2,18 +2,19 @@
 // The hub's ingest endpoints: POST /metrics (the edge agent's JSON payload),
 // POST /write and /api/v2/write (InfluxDB line protocol, so any InfluxDB
 // client can push) and GET|HEAD /ping. Each request is checked (token,
-// encoding, size, syntax), its good points handed to the sink, and answered
-// only once the sink says they are durable -- an InfluxDB outage behind the
-// hub costs nothing, and a client that got its 2xx may forget the points.
+// encoding, size, syntax), its good points published on the bus, and
+// answered only once the bus says they are durable -- an InfluxDB outage
+// behind the hub costs nothing, and a client that got its 2xx may forget the
+// points.
 #include <uv.h>
 
-#include <any>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "bus/bus.hpp"
 #include "core/config.hpp"
 #include "core/worker_thread.hpp"
 #include "http/router.hpp"
@@ -25,33 +26,20 @@
 
 namespace edgemon::api {
 
-// The accepted points of one request, and what the sink made of them on
-// the parser thread: at a few hundred thousand points a second, encoding
-// them for every output and laying them out for the history is most of a
-// hub's work, and none of it needs the loop.
+// The accepted points of one request, and what the bus's consumers made of
+// them on the parser thread: at a few hundred thousand points a second,
+// encoding them for every output and laying them out for the history is
+// most of a hub's work, and none of it needs the loop.
 struct IngestBatch {
   std::vector<metrics::Point> points;
-  // What the sink's preparer made of the points, in the sink's own type:
-  // the endpoints only carry it from the parser thread back to the sink.
-  std::any prepared;
-};
-
-class IngestSink {
- public:
-  using Durable = std::function<void(const std::string& error)>;
-  // Runs on the parser thread: may use only what it holds.
-  using Prepare = std::function<void(IngestBatch& batch)>;
-  virtual ~IngestSink() = default;
-  // Made on the loop when a request is admitted, from the sink's settings then.
-  virtual Prepare preparer() = 0;
-  // Takes a prepared batch; `durable` runs on the loop with "" once its
-  // points are safe, or with why not (the client is told to retry).
-  virtual void accept(IngestBatch&& batch, Durable durable) = 0;
+  // One per consumer, in its own type: the endpoints only carry them from
+  // the parser thread back to the bus.
+  std::vector<bus::Prepared> prepared;
 };
 
 class IngestEndpoints {
  public:
-  IngestEndpoints(uv_loop_t* loop, IngestSink& sink) : loop_(loop), sink_(sink) {}
+  IngestEndpoints(uv_loop_t* loop, bus::Bus& bus) : loop_(loop), bus_(bus) {}
   IngestEndpoints(const IngestEndpoints&) = delete;
   IngestEndpoints& operator=(const IngestEndpoints&) = delete;
 
@@ -76,13 +64,13 @@ class IngestEndpoints {
   // Parses the body on the parser thread; the answer comes from parsed().
   void queue_parse(std::unique_ptr<ParseJob> job, ingest::Endpoint endpoint, Decoded&& decoded,
                    http::Response& response);
-  // Parsed: answer, or hand the points to the sink.
+  // Parsed: answer, or publish the points.
   // The inflation's outcome, on the loop: false when the request was
   // answered (bad gzip, too large, over the budget once decoded).
   bool settle_inflated(ParseJob& job);
   void parsed(ParseJob& job);
   void parsed_payloads(ParseJob& job);
-  // Hands points to the sink; answers with on_durable() once they are safe.
+  // Publishes the points; answers with on_durable() once they are safe.
   void submit(ingest::Endpoint endpoint, IngestBatch&& batch, size_t bytes,
               http::Responder responder, std::function<http::Response()> on_durable);
   // Bytes of accepted requests not yet durable (ingest.limits.max_pending_bytes).
@@ -96,7 +84,7 @@ class IngestEndpoints {
   static http::Response problems_response(const std::vector<ingest::FieldProblem>& problems);
 
   uv_loop_t* loop_;
-  IngestSink& sink_;
+  bus::Bus& bus_;
   config::IngestSection config_;
   ingest::DeviceTokens tokens_;
   ingest::IngestStats stats_;

@@ -4,7 +4,6 @@
 #include <uv.h>
 
 #include <algorithm>
-#include <any>
 #include <cstdio>
 #include <memory>
 
@@ -27,11 +26,10 @@
 #include "http/http_client.hpp"
 #include "http/server.hpp"
 #include "ingest/ingested_series.hpp"
-#include "metrics/point_writer.hpp"
 #include "metrics/prometheus_text.hpp"
 #include "outputs/pipeline.hpp"
-#include "sources/host/host_points.hpp"
 #include "sources/host/scheduler.hpp"
+#include "sources/own_points.hpp"
 #include "sources/source_set.hpp"
 #include "store/history.hpp"
 #include "store/state_store.hpp"
@@ -52,7 +50,7 @@ std::string join(const std::vector<std::string>& items) {
 
 // Everything the running daemon owns. Members are destroyed in reverse
 // order, which closes the server before the scheduler whose output it serves.
-class Daemon final : private api::IngestSink {
+class Daemon final {
  public:
   Daemon(uv_loop_t* loop, const ConfigSource& source, std::shared_ptr<const config::Config> config)
       : loop_(loop),
@@ -64,8 +62,10 @@ class Daemon final : private api::IngestSink {
         http_client_(loop),
         state_store_(loop),
         sources_(loop, http_client_, state_store_, bus_),
+        own_points_(scheduler_, bus_),
         pipeline_(loop, http_client_),
-        ingest_(loop, *this),
+        ingest_(loop, bus_),
+        pushed_series_(loop),
         history_(loop),
         history_endpoints_(history_),
         alerts_(loop),
@@ -108,12 +108,13 @@ class Daemon final : private api::IngestSink {
       log::error("collectors_failed", {{"error", err}});
       return 1;
     }
-    host_points_.set_common_tags(
+    own_points_.set_common_tags(
         collect::host_common_tags(info_.device_id, info_.hostname, config_->tags));
-    scheduler_.set_round_listener([this] { publish_round(); });
     scheduler_.set_bus(&bus_);
     bus_.subscribe([this](const bus::Publication& p) { registry_.on_publication(p); });
-    bus_.subscribe([this](const bus::Publication& p) { publish_source(p); });
+    bus_.add_consumer(history_);
+    bus_.add_consumer(pipeline_);
+    bus_.add_consumer(pushed_series_);
     if (std::string err = state_store_.open(source_state_path(*config_)); !err.empty()) {
       log::warn("source_state_unavailable", {{"error", err}});
     }
@@ -156,26 +157,6 @@ class Daemon final : private api::IngestSink {
   }
 
  private:
-  // IngestSink: points pushed to this hub, encoded for the outputs and laid
-  // out for the history off the loop.
-  struct PreparedIngest {
-    outputs::Pipeline::Encoded outputs;
-    store::HistoryIntake history;
-  };
-  Prepare preparer() override {
-    return [encoding = pipeline_.ingest_encoding(),
-            keep = history_.intake_mode()](api::IngestBatch& batch) {
-      batch.prepared = std::make_shared<PreparedIngest>(PreparedIngest{
-          {encoding, encoding->encode(batch.points)}, store::History::prepare(batch.points, keep)});
-    };
-  }
-  void accept(api::IngestBatch&& batch, Durable durable) override {
-    auto prepared = std::any_cast<std::shared_ptr<PreparedIngest>>(std::move(batch.prepared));
-    pushed_series_.update(batch.points, uv_now(loop_));
-    history_.add(std::move(prepared->history));
-    pipeline_.ingest(batch.points, std::move(prepared->outputs), std::move(durable));
-  }
-
   void configure_hub(const config::Config& config) {
     ingest_.configure(config.ingest);
     const config::IngestSection& in = config.ingest;
@@ -197,31 +178,6 @@ class Daemon final : private api::IngestSink {
                   "any client in ingest.allow may push for any device; set "
                   "ingest.tokens"}});
     }
-  }
-
-  void publish_round() {
-    host_points_buffer_.clear();
-    system_metrics_buffer_.clear();
-    host_points_.take(scheduler_, &host_points_buffer_, &system_metrics_buffer_);
-    history_.add_own(host_points_buffer_, system_metrics_buffer_);
-    pipeline_.publish(host_points_buffer_, system_metrics_buffer_);
-  }
-
-  // A source's publication as points for the history and the outputs, in
-  // the host schema: one measurement per kind, tagged with the instance.
-  void publish_source(const bus::Publication& publication) {
-    // The host collectors' points are taken per round (publish_round):
-    // system_metrics is one point made of several collectors.
-    if (!publication.families || publication.kind == collect::kHostKind) return;
-    source_points_buffer_.clear();
-    metrics::PointWriter writer(&source_points_buffer_);
-    std::vector<metrics::Tag> tags = host_points_.common_tags();
-    tags.push_back({"source", publication.source});
-    writer.set_common_tags(tags);
-    writer.start(publication.kind, "", publication.time_unix_ms * 1000000);
-    publication.families->replay(writer);
-    history_.add_own(source_points_buffer_, {});
-    pipeline_.publish(source_points_buffer_, {});
   }
 
   void register_routes() {
@@ -310,7 +266,7 @@ class Daemon final : private api::IngestSink {
     alerts_.configure(*fresh, alerts_path(*fresh));
     config_ = fresh;
     info_.device_id = resolve_device_id(*config_);
-    host_points_.set_common_tags(
+    own_points_.set_common_tags(
         collect::host_common_tags(info_.device_id, info_.hostname, config_->tags));
     pipeline_.reconfigure(*config_);
     sources_.configure(config_->sources.kinds);
@@ -343,16 +299,13 @@ class Daemon final : private api::IngestSink {
   bus::LatestRegistry registry_;
   store::StateStore state_store_;
   sources::SourceSet sources_;
+  sources::OwnPoints own_points_;
   outputs::Pipeline pipeline_;
   api::IngestEndpoints ingest_;
   ingest::IngestedSeries pushed_series_;
   store::History history_;
   api::HistoryEndpoints history_endpoints_;
   api::AlertEndpoints alerts_;
-  collect::HostPoints host_points_;
-  std::vector<metrics::Point> host_points_buffer_;
-  std::vector<metrics::Point> system_metrics_buffer_;
-  std::vector<metrics::Point> source_points_buffer_;
   api::StatusEndpoints status_;
   api::MetricsEndpoint metrics_;
   http::Router router_;

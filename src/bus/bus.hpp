@@ -1,15 +1,23 @@
 #pragma once
-// The one place where what sources see fans out. A source publishes the
-// whole of what it sees now (a snapshot of families, replacing its previous
-// one) or withdraws it; consumers subscribe: the latest-value registry
-// behind /metrics, and the daemon's point path into history and outputs.
-// Loop thread only; publish() calls every subscriber before it returns.
+// The one place where what sources see fans out. Two channels:
+//
+// - Families: a source publishes the whole of what it sees now (a snapshot
+//   of families, replacing its previous one) or withdraws it; subscribers
+//   are the latest-value registry behind /metrics and the renderer of
+//   points (sources/own_points.hpp).
+// - Points (point_consumer.hpp): this daemon's points and the points pushed
+//   to the hub reach the history and the outputs, which are consumers.
+//
+// Loop thread only (except the ingest preparer, which is made to run
+// elsewhere); publishing calls every subscriber before it returns.
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "bus/point_consumer.hpp"
 #include "metrics/snapshot.hpp"
 
 namespace edgemon::bus {
@@ -39,8 +47,25 @@ class Bus {
   }
   uint64_t published() const { return published_; }
 
+  // Consumers are added while wiring, before anything is published, and
+  // outlive the bus's use.
+  void add_consumer(PointConsumer& consumer) { consumers_.push_back(&consumer); }
+  void publish_points(std::span<const metrics::Point> host,
+                      std::span<const metrics::Point> system_metrics);
+
+  // Pushed points in two steps: the preparer (taken on the loop when a
+  // request is admitted) runs every consumer's preparation on the parser
+  // thread; publish_ingested() hands the results over on the loop and calls
+  // `durable` once every consumer that makes points durable has said so
+  // (the first error wins), at once when none does.
+  using IngestPreparer = std::function<std::vector<Prepared>(std::span<const metrics::Point>)>;
+  IngestPreparer ingest_preparer() const;
+  void publish_ingested(std::span<const metrics::Point> points, std::vector<Prepared>&& prepared,
+                        PointConsumer::Durable durable);
+
  private:
   std::vector<Subscriber> subscribers_;
+  std::vector<PointConsumer*> consumers_;
   uint64_t published_ = 0;
 };
 

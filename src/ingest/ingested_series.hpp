@@ -6,23 +6,34 @@
 // labels. Bounded by ingest.max_series (points of further series are
 // counted, not exposed); series not updated within the device active window
 // disappear, as a scrape of a gone target would.
+#include <uv.h>
+
 #include <cstdint>
 #include <map>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "bus/point_consumer.hpp"
 #include "metrics/metric_sink.hpp"
 #include "metrics/point.hpp"
 
 namespace edgemon::ingest {
 
-class IngestedSeries {
+class IngestedSeries final : public bus::PointConsumer {
  public:
+  explicit IngestedSeries(uv_loop_t* loop) : loop_(loop) {}
+
   void configure(bool enabled, size_t max_series, int64_t expire_ms);
   bool enabled() const { return enabled_; }
   // `now_ms`: a monotonic clock (uv_now).
   void update(std::span<const metrics::Point> points, uint64_t now_ms);
+  // On the bus: pushed points only; this daemon's own are on /metrics already.
+  void take_own(std::span<const metrics::Point>, std::span<const metrics::Point>) override {}
+  void take_ingested(std::span<const metrics::Point> points, bus::Prepared&&,
+                     const Durable&) override {
+    update(points, uv_now(loop_));
+  }
   // Changes whenever the exposition would.
   uint64_t version() const { return version_; }
   void write_metrics(metrics::MetricSink& sink) const;
@@ -38,6 +49,7 @@ class IngestedSeries {
   using Family = std::map<std::string, Series>;
   void expire(uint64_t now_ms);
 
+  uv_loop_t* loop_;
   bool enabled_ = false;
   size_t max_series_ = 0;
   int64_t expire_ms_ = 0;

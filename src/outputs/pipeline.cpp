@@ -178,6 +178,19 @@ void Pipeline::ingest(std::span<const metrics::Point> points, Encoded&& encoded,
   commit();  // A commit in progress starts the next one when it ends.
 }
 
+bus::PointConsumer::Preparer Pipeline::ingest_preparer() const {
+  return [encoding = encoding_](std::span<const metrics::Point> points) -> bus::Prepared {
+    return std::make_shared<Encoded>(Encoded{encoding, encoding->encode(points)});
+  };
+}
+
+void Pipeline::take_ingested(std::span<const metrics::Point> points, bus::Prepared&& prepared,
+                             const Durable& durable) {
+  Encoded encoded;
+  if (auto* made = std::any_cast<std::shared_ptr<Encoded>>(&prepared)) encoded = std::move(**made);
+  ingest(points, std::move(encoded), durable);
+}
+
 std::string Pipeline::health_problem() const {
   if (outputs_.empty() || report_.error.empty()) return "";
   return "spool cannot be written: " + report_.error;

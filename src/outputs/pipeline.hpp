@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bus/point_consumer.hpp"
 #include "core/config.hpp"
 #include "core/timer.hpp"
 #include "http/http_client.hpp"
@@ -38,7 +39,7 @@ struct SpoolReport {
   size_t unspooled_bytes = 0;  // held in memory while the spool fails
 };
 
-class Pipeline {
+class Pipeline final : public bus::PointConsumer {
  public:
   Pipeline(uv_loop_t* loop, http::HttpClient& client);
   ~Pipeline();
@@ -58,8 +59,6 @@ class Pipeline {
   void publish(std::span<const metrics::Point> host,
                std::span<const metrics::Point> system_metrics);
 
-  // Called with "" once points are durable, else why they are not.
-  using Durable = std::function<void(const std::string& error)>;
   // Points received by the hub: encoded for every output and committed at
   // once rather than at the next commit_interval. Commits are grouped: while
   // one transaction runs, what arrives waits for the next, which starts as
@@ -75,6 +74,17 @@ class Pipeline {
   void ingest(std::span<const metrics::Point> points, Encoded&& encoded, Durable done);
   // How the outputs encode now, for the thread pool.
   std::shared_ptr<const IngestEncoding> ingest_encoding() const { return encoding_; }
+
+  // On the bus: own points as publish(); pushed points encoded for every
+  // output on the parser thread and made durable by ingest().
+  void take_own(std::span<const metrics::Point> host,
+                std::span<const metrics::Point> system_metrics) override {
+    publish(host, system_metrics);
+  }
+  Preparer ingest_preparer() const override;
+  void take_ingested(std::span<const metrics::Point> points, bus::Prepared&& prepared,
+                     const Durable& durable) override;
+  bool makes_durable() const override { return true; }
 
   // Commits what is pending, lets healthy outputs send what they can within
   // `timeout`, then abandons requests in flight (their batches stay in the

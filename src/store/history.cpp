@@ -223,6 +223,21 @@ void History::add(HistoryIntake&& intake) {
   }
 }
 
+bus::PointConsumer::Preparer History::ingest_preparer() const {
+  return [keep = intake_mode()](std::span<const metrics::Point> points) -> bus::Prepared {
+    return std::make_shared<HistoryIntake>(prepare(points, keep));
+  };
+}
+
+void History::take_ingested(std::span<const metrics::Point> points, bus::Prepared&& prepared,
+                            const Durable&) {
+  if (auto* intake = std::any_cast<std::shared_ptr<HistoryIntake>>(&prepared)) {
+    add(std::move(**intake));
+  } else {
+    add(points);
+  }
+}
+
 void History::add_own(std::span<const metrics::Point> host,
                       std::span<const metrics::Point> system_metrics) {
   const std::string& schema = config_.schema;

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bus/point_consumer.hpp"
 #include "core/config_hub.hpp"
 #include "core/timer.hpp"
 #include "core/worker_thread.hpp"
@@ -76,7 +77,7 @@ struct HistoryIntake {
   std::vector<DeviceSighting> devices;
 };
 
-class History {
+class History final : public bus::PointConsumer {
  public:
   explicit History(uv_loop_t* loop);
   // Writes nothing more; what a stop() did not wait for is lost.
@@ -112,6 +113,16 @@ class History {
   // history.schema (system_metrics, host or both).
   void add_own(std::span<const metrics::Point> host,
                std::span<const metrics::Point> system_metrics);
+
+  // On the bus: own points as add_own(); pushed points laid out on the
+  // parser thread by prepare() and added here (never durable: the spool is).
+  void take_own(std::span<const metrics::Point> host,
+                std::span<const metrics::Point> system_metrics) override {
+    add_own(host, system_metrics);
+  }
+  Preparer ingest_preparer() const override;
+  void take_ingested(std::span<const metrics::Point> points, bus::Prepared&& prepared,
+                     const Durable& durable) override;
 
   // Writes what is queued, then calls `done` (on the loop thread).
   void stop(std::function<void()> done);

@@ -1,14 +1,21 @@
 // Snapshots replay exactly what was written into them; the latest-value
 // registry merges families across sources, labels instances, and forgets a
-// withdrawn source at once.
+// withdrawn source at once. The point channel hands every consumer the same
+// points, carries what each prepared off the loop back to it, and answers a
+// push once every consumer that makes points durable has, with the first
+// error; a source's publication becomes points in the host schema.
 #include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "bus/bus.hpp"
 #include "bus/latest_registry.hpp"
 #include "cmocka_all.hpp"
+#include "loop_helpers.hpp"
 #include "metrics/prometheus_text.hpp"
 #include "metrics/snapshot.hpp"
+#include "sources/own_points.hpp"
 
 using namespace edgemon;
 
@@ -125,6 +132,167 @@ void registry_leaves_out_a_family_of_another_type(void**) {
   assert_int_equal(registry.type_conflicts(), 1);
 }
 
+// Remembers what it was given; answers durability as told.
+struct Consumer final : bus::PointConsumer {
+  std::string name;
+  bool durable_kind = false;
+  bool answer_at_once = true;
+  std::string error;  // answered when durable_kind
+  std::vector<const metrics::Point*> own;
+  std::vector<std::string> prepared_seen;  // what each take_ingested got
+  std::vector<std::string>* order = nullptr;
+  Durable held;
+
+  void take_own(std::span<const metrics::Point> host,
+                std::span<const metrics::Point> system_metrics) override {
+    for (const auto& p : host)
+      own.push_back(&p);
+    for (const auto& p : system_metrics)
+      own.push_back(&p);
+  }
+  Preparer ingest_preparer() const override {
+    return [n = name](std::span<const metrics::Point> points) -> bus::Prepared {
+      return std::make_shared<std::string>(n + ":" + std::to_string(points.size()));
+    };
+  }
+  void take_ingested(std::span<const metrics::Point>, bus::Prepared&& prepared,
+                     const Durable& durable) override {
+    auto* made = std::any_cast<std::shared_ptr<std::string>>(&prepared);
+    prepared_seen.push_back(made ? **made : "(none)");
+    if (order) order->push_back(name);
+    if (!durable_kind) return;
+    if (answer_at_once) {
+      durable(error);
+    } else {
+      held = durable;
+    }
+  }
+  bool makes_durable() const override { return durable_kind; }
+};
+
+std::vector<metrics::Point> two_points() {
+  return {{"cpu", {{"device_id", "a"}}, {{"usage", 1.5}}, 1},
+          {"cpu", {{"device_id", "b"}}, {{"usage", 2.5}}, 2}};
+}
+
+void own_points_reach_every_consumer_once_made(void**) {
+  bus::Bus bus;
+  Consumer history, outputs;
+  bus.add_consumer(history);
+  bus.add_consumer(outputs);
+  auto host = two_points();
+  std::vector<metrics::Point> system = {{"system_metrics", {}, {{"cpu", 3.0}}, 3}};
+  bus.publish_points(host, system);
+  assert_int_equal(history.own.size(), 3);
+  // The same objects, not copies: a point is made once.
+  assert_ptr_equal(history.own[0], &host[0]);
+  assert_ptr_equal(outputs.own[2], &system[0]);
+  bus.publish_points({}, {});
+  assert_int_equal(outputs.own.size(), 3);
+}
+
+void pushed_points_carry_each_consumers_preparation(void**) {
+  bus::Bus bus;
+  std::vector<std::string> order;
+  Consumer history, outputs, pushed;
+  history.name = "history";
+  outputs.name = "outputs";
+  outputs.durable_kind = true;
+  pushed.name = "pushed";
+  for (Consumer* c : {&history, &outputs, &pushed}) {
+    c->order = &order;
+    bus.add_consumer(*c);
+  }
+  auto points = two_points();
+  auto prepared = bus.ingest_preparer()(points);
+  assert_int_equal(prepared.size(), 3);
+  std::vector<std::string> answers;
+  bus.publish_ingested(points, std::move(prepared),
+                       [&](const std::string& e) { answers.push_back("done:" + e); });
+  assert_string_equal(history.prepared_seen.at(0).c_str(), "history:2");
+  assert_string_equal(outputs.prepared_seen.at(0).c_str(), "outputs:2");
+  assert_string_equal(pushed.prepared_seen.at(0).c_str(), "pushed:2");
+  // The durable consumer answered at once, yet the answer came only after
+  // the consumer behind it had taken the points.
+  assert_int_equal(answers.size(), 1);
+  assert_string_equal(answers[0].c_str(), "done:");
+  assert_int_equal(order.size(), 3);
+
+  // Prepared for other consumers than these: each prepares nothing.
+  bus.publish_ingested(points, {}, [&](const std::string& e) { answers.push_back("done:" + e); });
+  assert_string_equal(history.prepared_seen.at(1).c_str(), "(none)");
+  assert_int_equal(answers.size(), 2);
+}
+
+void push_waits_for_every_durable_consumer_first_error_wins(void**) {
+  bus::Bus bus;
+  Consumer spool_a, spool_b, history;
+  spool_a.durable_kind = spool_b.durable_kind = true;
+  spool_a.answer_at_once = spool_b.answer_at_once = false;
+  bus.add_consumer(spool_a);
+  bus.add_consumer(history);
+  bus.add_consumer(spool_b);
+  auto points = two_points();
+  std::vector<std::string> answers;
+  bus.publish_ingested(points, bus.ingest_preparer()(points),
+                       [&](const std::string& e) { answers.push_back(e); });
+  assert_int_equal(answers.size(), 0);
+  spool_b.held("disk full");
+  assert_int_equal(answers.size(), 0);
+  spool_a.held("");
+  assert_int_equal(answers.size(), 1);
+  assert_string_equal(answers[0].c_str(), "disk full");
+}
+
+void push_without_durable_consumers_is_answered_at_once(void**) {
+  bus::Bus bus;
+  Consumer history;
+  bus.add_consumer(history);
+  auto points = two_points();
+  int answers = 0;
+  bus.publish_ingested(points, bus.ingest_preparer()(points), [&](const std::string& e) {
+    assert_true(e.empty());
+    ++answers;
+  });
+  assert_int_equal(answers, 1);
+}
+
+bool has_tag(const metrics::Point& p, const char* key, const char* value) {
+  for (const auto& t : p.tags) {
+    if (t.key == key && t.value == value) return true;
+  }
+  return false;
+}
+
+void a_sources_publication_becomes_points_in_the_host_schema(void**) {
+  test::TestLoop loop;
+  collect::Scheduler scheduler(&loop.loop);
+  bus::Bus bus;
+  sources::OwnPoints own(scheduler, bus);
+  own.set_common_tags({{"device_id", "edge-7"}, {"host", "box"}});
+  Consumer outputs;
+  bus.add_consumer(outputs);
+  metrics::SnapshotRecorder r;
+  r.begin({"ups_load_percent", "A gauge.", metrics::Type::kGauge});
+  r.sample({{"outlet", "1"}}, 40);
+  r.sample({{"outlet", "2"}}, 60);
+  bus.publish({"exec", "ups", 1700000000123, r.take(), true});
+  assert_int_equal(outputs.own.size(), 2);  // one point per label set
+  const metrics::Point& first = *outputs.own[0];
+  assert_string_equal(first.measurement.c_str(), "exec");
+  assert_true(has_tag(first, "outlet", "1"));
+  assert_int_equal(first.fields.size(), 1);
+  assert_int_equal(first.time_ns, 1700000000123LL * 1000000);
+  assert_true(has_tag(first, "device_id", "edge-7"));
+  assert_true(has_tag(first, "source", "ups"));
+  // A withdrawal has no points, and the host collectors' snapshots are
+  // taken per round, not per publication.
+  outputs.own.clear();
+  bus.publish({"exec", "ups", 1700000000124, nullptr, true});
+  bus.publish({std::string(collect::kHostKind), "cpu", 1700000000125, recorded(1), false});
+  assert_int_equal(outputs.own.size(), 0);
+}
+
 }  // namespace
 
 int main() {
@@ -133,6 +301,11 @@ int main() {
       cmocka_unit_test(recorder_starts_afresh_after_take),
       cmocka_unit_test(registry_merges_labels_and_withdraws),
       cmocka_unit_test(registry_leaves_out_a_family_of_another_type),
+      cmocka_unit_test(own_points_reach_every_consumer_once_made),
+      cmocka_unit_test(pushed_points_carry_each_consumers_preparation),
+      cmocka_unit_test(push_waits_for_every_durable_consumer_first_error_wins),
+      cmocka_unit_test(push_without_durable_consumers_is_answered_at_once),
+      cmocka_unit_test(a_sources_publication_becomes_points_in_the_host_schema),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

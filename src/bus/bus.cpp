@@ -1,0 +1,53 @@
+#include "bus/bus.hpp"
+
+namespace edgemon::bus {
+
+void Bus::publish_points(std::span<const metrics::Point> host,
+                         std::span<const metrics::Point> system_metrics) {
+  if (host.empty() && system_metrics.empty()) return;
+  for (PointConsumer* c : consumers_)
+    c->take_own(host, system_metrics);
+}
+
+Bus::IngestPreparer Bus::ingest_preparer() const {
+  std::vector<PointConsumer::Preparer> each;
+  each.reserve(consumers_.size());
+  for (const PointConsumer* c : consumers_)
+    each.push_back(c->ingest_preparer());
+  return [each = std::move(each)](std::span<const metrics::Point> points) {
+    std::vector<Prepared> made(each.size());
+    for (size_t i = 0; i < each.size(); ++i) {
+      if (each[i]) made[i] = each[i](points);
+    }
+    return made;
+  };
+}
+
+void Bus::publish_ingested(std::span<const metrics::Point> points,
+                           std::vector<Prepared>&& prepared, PointConsumer::Durable durable) {
+  // Prepared for other consumers than these (cannot happen once wired, but
+  // a mismatch must cost a preparation on the loop, not a wrong cast).
+  if (prepared.size() != consumers_.size()) prepared.assign(consumers_.size(), Prepared{});
+  struct Join {
+    size_t waiting = 0;
+    std::string error;
+    PointConsumer::Durable done;
+  };
+  auto join = std::make_shared<Join>();
+  join->done = std::move(durable);
+  for (const PointConsumer* c : consumers_)
+    join->waiting += c->makes_durable() ? 1 : 0;
+  // Held until every consumer has been handed the points, so that an answer
+  // given synchronously by the first cannot come before the others took
+  // theirs.
+  ++join->waiting;
+  auto settle = [join](const std::string& error) {
+    if (join->error.empty()) join->error = error;
+    if (--join->waiting == 0) join->done(join->error);
+  };
+  for (size_t i = 0; i < consumers_.size(); ++i)
+    consumers_[i]->take_ingested(points, std::move(prepared[i]), settle);
+  settle("");
+}
+
+}  // namespace edgemon::bus
