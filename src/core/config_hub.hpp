@@ -24,6 +24,7 @@ struct IngestLimits {
   int64_t max_fields = 256;
   int64_t max_key_bytes = 256;
   int64_t max_tag_value_bytes = 1024;
+  int64_t max_series_key_bytes = 4096;
   int64_t max_string_bytes = 65536;
   ByteSize max_pending_bytes{64 * 1024 * 1024};
 
@@ -46,6 +47,11 @@ struct IngestLimits {
             "Longest measurement name, tag key or field key, in bytes.", IntRange{1, 65536});
     v.field("max_tag_value_bytes", max_tag_value_bytes, "Longest tag value, in bytes.",
             IntRange{1, 65536});
+    v.field("max_series_key_bytes", max_series_key_bytes,
+            "Longest series key: the measurement and every tag as ,key=value. It bounds what "
+            "one point can make the history's series index and the device registry hold; a "
+            "point with a longer one is rejected.",
+            IntRange{64, 1 << 20});
     v.field("max_string_bytes", max_string_bytes, "Longest string field value, in bytes.",
             IntRange{1, 16 * 1024 * 1024});
     v.field("max_pending_bytes", max_pending_bytes,

@@ -587,6 +587,12 @@ void PayloadReader::check_counts(const Point& p) {
           " tags (device_id, host and device_type included), more than limits.max_tags (" +
           std::to_string(limits_.max_tags) + ")");
   }
+  if (size_t key = metrics::series_key_bytes(p);
+      static_cast<int64_t>(key) > limits_.max_series_key_bytes) {
+    whole("has a series key (measurement and tags) of " + std::to_string(key) +
+          " bytes, longer than limits.max_series_key_bytes (" +
+          std::to_string(limits_.max_series_key_bytes) + ")");
+  }
   if (static_cast<int64_t>(p.fields.size()) > limits_.max_fields) {
     whole("has " + std::to_string(p.fields.size()) + " fields, more than limits.max_fields (" +
           std::to_string(limits_.max_fields) + ")");

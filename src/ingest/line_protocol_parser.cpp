@@ -356,6 +356,12 @@ std::string LineParser::parse(std::string_view line, bool check_utf8, Point* poi
   fields_->clear();
   if (std::string err = parse_measurement(point); !err.empty()) return err;
   if (std::string err = parse_tags(); !err.empty()) return err;
+  if (size_t key = metrics::series_key_bytes(*point);
+      static_cast<int64_t>(key) > limits_.max_series_key_bytes) {
+    return "series key (measurement and tags) of " + std::to_string(key) +
+           " bytes is longer than limits.max_series_key_bytes (" +
+           std::to_string(limits_.max_series_key_bytes) + ")";
+  }
   skip_spaces();
   if (pos_ >= line_.size()) return "missing fields";
   if (std::string err = parse_fields(); !err.empty()) return err;

@@ -29,4 +29,14 @@ struct Point {
   int64_t time_ns = 0;  // Unix epoch, nanoseconds
 };
 
+// The size of what names a point's series: the measurement and every tag as
+// ",key=value" (unescaped). What a client can make the history's series
+// index and the device registry hold per point.
+inline size_t series_key_bytes(const Point& point) {
+  size_t bytes = point.measurement.size();
+  for (const Tag& t : point.tags)
+    bytes += 2 + t.key.size() + t.value.size();
+  return bytes;
+}
+
 }  // namespace edgemon::metrics

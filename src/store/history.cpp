@@ -331,6 +331,8 @@ void History::enforce_retention(std::function<void()> done) {
   limits.raw_before_ms = now - config_.raw_retention.count();
   limits.aggregate_before_ms = now - config_.aggregate_retention.count();
   limits.max_bytes = static_cast<int64_t>(config_.max_bytes.bytes);
+  // The file's rows of these devices go in the same pass.
+  report_.deleted.devices_retention += devices_.forget_before(limits.aggregate_before_ms);
   auto r = std::make_shared<Result>();
   writer_.post(
       [this, limits, r] {

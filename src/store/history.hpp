@@ -50,6 +50,7 @@ struct HistoryDeleted {
   uint64_t minute_max_bytes = 0;
   uint64_t five_minute_max_bytes = 0;
   uint64_t hour_max_bytes = 0;
+  uint64_t devices_retention = 0;  // devices forgotten, not rows
 };
 
 struct HistoryReport {

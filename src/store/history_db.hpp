@@ -90,6 +90,7 @@ struct RetentionStats {
   int64_t five_minute_size = 0;
   int64_t hour_size = 0;
   int64_t series = 0;      // series left without rows, forgotten
+  int64_t devices = 0;     // devices not seen since aggregate_before_ms
   bool over_size = false;  // still above max_bytes after the pass
 };
 

@@ -19,6 +19,14 @@ std::vector<metrics::Tag> tags_without_device(const metrics::Point& point) {
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const metrics::Tag& a, const metrics::Tag& b) { return a.key < b.key; });
+  size_t bytes = 0;
+  size_t kept = 0;
+  while (kept < out.size() && bytes + out[kept].key.size() + out[kept].value.size() <=
+                                  kMaxDeviceTagBytes) {
+    bytes += out[kept].key.size() + out[kept].value.size();
+    ++kept;
+  }
+  out.resize(kept);
   return out;
 }
 
@@ -132,6 +140,15 @@ std::vector<DeviceRow> DeviceRegistry::take_dirty() {
 void DeviceRegistry::mark_all_dirty() {
   for (auto& [name, d] : devices_)
     mark(d);
+}
+
+size_t DeviceRegistry::forget_before(int64_t cutoff_ms) {
+  return std::erase_if(devices_, [&](const auto& entry) {
+    const Device& d = entry.second;
+    if (d.last_seen_ms >= cutoff_ms) return false;
+    if (d.dirty) --dirty_;
+    return true;
+  });
 }
 
 size_t DeviceRegistry::active(int64_t now_ms, int64_t window_ms) const {

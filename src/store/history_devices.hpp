@@ -19,8 +19,15 @@ namespace edgemon::store {
 // The device a point belongs to: its device_id tag, "unknown" without one.
 std::string_view device_of(const metrics::Point& point);
 
+// The tags the registry keeps of a device, in bytes of key and value: a
+// device describes itself in a few short tags; beyond this, tags (in key
+// order) are left out, so that a client cannot make the registry hold its
+// series keys for every device name it invents.
+inline constexpr size_t kMaxDeviceTagBytes = 1024;
+
 // The points of one device among points received together: how many, and
-// the tags of the last one (sorted by key, without device_id).
+// the tags of the last one (sorted by key, without device_id, at most
+// kMaxDeviceTagBytes of them).
 struct DeviceSighting {
   std::string device;
   std::vector<metrics::Tag> tags;
@@ -58,6 +65,10 @@ class DeviceRegistry {
   const Map& devices() const { return devices_; }
   size_t size() const { return devices_.size(); }
   size_t active(int64_t now_ms, int64_t window_ms) const;
+  // Forgets devices last seen before `cutoff_ms` (the history's
+  // aggregate_retention: nothing of theirs is kept any longer); returns how
+  // many.
+  size_t forget_before(int64_t cutoff_ms);
   uint64_t refused() const { return refused_; }
 
  private:

@@ -20,7 +20,8 @@ constexpr FamilyDesc kDropped{
     Type::kCounter};
 constexpr FamilyDesc kDeleted{"edgemon_history_deleted_rows_total",
                               "Rows deleted from the history file, by table (raw, minute, "
-                              "five_minute, hour) and reason (retention, "
+                              "five_minute, hour; devices: devices not seen within "
+                              "aggregate_retention, forgotten) and reason (retention, "
                               "max_bytes).",
                               Type::kCounter};
 constexpr FamilyDesc kSeries{"edgemon_history_series", "Series in the history file.", Type::kGauge};
@@ -81,7 +82,8 @@ void History::write_metrics(metrics::MetricSink& sink) const {
                    {"raw", "max_bytes", x.raw_max_bytes},
                    {"minute", "max_bytes", x.minute_max_bytes},
                    {"five_minute", "max_bytes", x.five_minute_max_bytes},
-                   {"hour", "max_bytes", x.hour_max_bytes}};
+                   {"hour", "max_bytes", x.hour_max_bytes},
+                   {"devices", "retention", x.devices_retention}};
   sink.begin(kDeleted);
   for (const Row& r : deleted)
     sink.sample({{"table", r.table}, {"reason", r.reason}}, static_cast<double>(r.rows));

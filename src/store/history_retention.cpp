@@ -41,6 +41,7 @@ constexpr const char* kHasRows =
     "EXISTS (SELECT 1 FROM five_minute WHERE series = ?1) OR "
     "EXISTS (SELECT 1 FROM hour WHERE series = ?1)";
 constexpr const char* kDeleteSeries = "DELETE FROM series WHERE id = ?1";
+constexpr const char* kDeleteDevices = "DELETE FROM devices WHERE last_seen_ms < ?1";
 
 }  // namespace
 
@@ -183,6 +184,12 @@ std::string HistoryDb::enforce_retention(const RetentionLimits& limits, Retentio
     if (std::string e = trim_to_size(limits, stats); !e.empty()) return e;
   }
   if (std::string e = forget_empty_series(&stats->series); !e.empty()) return e;
+  {
+    Stmt del(*statements_, kDeleteDevices);
+    del.bind(1, limits.aggregate_before_ms);
+    if (std::string e = del.run(db_, "forget devices"); !e.empty()) return e;
+    stats->devices = sqlite3_changes(db_);
+  }
   std::string message;
   // Free pages go back to the file system, so the file shrinks with what
   // retention deleted (auto_vacuum = INCREMENTAL keeps this cheap).

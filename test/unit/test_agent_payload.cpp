@@ -354,6 +354,13 @@ void limits_on_keys_values_tags_and_fields(void**) {
       lines(R"({"device_id":"d","tags":{"a":"1"},"timestamp":1,"cpu_per_core":[1,2]})", limits)
           .c_str(),
       "system_metrics,a=1,device_id=d,host=d cpu_core_0=1,cpu_core_1=2 1000000000\n");
+  // The series key: "system_metrics" + ",a=1" + ",device_id=d" + ",host=d".
+  limits = {};
+  limits.max_series_key_bytes = 32;
+  expect_problems(R"({"device_id":"d","tags":{"a":"1"},"cpu_total":1})",
+                  "body: has a series key (measurement and tags) of 37 bytes, longer than "
+                  "limits.max_series_key_bytes (32)\n",
+                  limits);
 }
 
 void too_many_payloads(void**) {

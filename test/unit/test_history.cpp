@@ -608,6 +608,45 @@ void devices_survive_a_restart(void**) {
   assert_int_equal(raw.scalar("SELECT points FROM devices WHERE device = 'd1'"), 3);
 }
 
+// The registry holds a bounded share of a device's tags and forgets devices
+// that nothing is kept of any longer, in memory and in the file.
+void devices_are_bounded_and_forgotten(void**) {
+  std::vector<metrics::Tag> tags;
+  for (int i = 0; i < 40; ++i)
+    tags.push_back({"t" + std::to_string(100 + i), std::string(60, 'x')});
+  std::vector<Point> points = {point("big", 1, {{"cpu", 1.0}}, tags)};
+  std::vector<DeviceSighting> seen = sightings(points);
+  size_t bytes = 0;
+  for (const auto& t : seen.at(0).tags)
+    bytes += t.key.size() + t.value.size();
+  assert_true(bytes <= kMaxDeviceTagBytes);
+  assert_int_equal(seen.at(0).tags.size(), kMaxDeviceTagBytes / 64);  // "t1NN" + 60
+  assert_string_equal(seen.at(0).tags.at(0).key.c_str(), "t100");  // key order kept
+
+  DeviceRegistry registry;
+  registry.observe({"old", {}, 1}, 1000);
+  registry.observe({"new", {}, 1}, 5000);
+  assert_true(registry.has_dirty());
+  assert_int_equal(registry.forget_before(2000), 1);
+  assert_int_equal(registry.size(), 1);
+  assert_int_equal(registry.take_dirty().size(), 1);  // a forgotten device is not persisted
+
+  TempDir dir;
+  std::string path = dir.file("history.db");
+  HistoryOpenReport report;
+  auto db = open_db(path, false, &report);
+  std::vector<DeviceRow> rows = {{"old", "{}", 1000, 1000, 1}, {"new", "{}", 1000, 5000, 1}};
+  WriteStats none;
+  ok(db->write("", rows, {}, &none));
+  RetentionStats stats;
+  ok(db->enforce_retention({0, 2000, 0, 64}, &stats));
+  assert_int_equal(stats.devices, 1);
+  std::vector<DeviceRow> left;
+  ok(db->load_devices(&left));
+  assert_int_equal(left.size(), 1);
+  assert_string_equal(left.at(0).device.c_str(), "new");
+}
+
 void disabled_history_keeps_devices_in_memory(void**) {
   TempDir dir;
   Loop l;
@@ -733,6 +772,7 @@ int main() {
       cmocka_unit_test(strings_and_non_finite_values_are_not_kept),
       cmocka_unit_test(corrupt_file_is_moved_aside),
       cmocka_unit_test(devices_survive_a_restart),
+      cmocka_unit_test(devices_are_bounded_and_forgotten),
       cmocka_unit_test(disabled_history_keeps_devices_in_memory),
       cmocka_unit_test(endpoints_over_http),
   };

@@ -370,6 +370,14 @@ void limits_name_the_key(void**) {
   // Exactly at every limit is fine.
   LineProtocolResult r = parse("abcde,t1=1234,t2=x f1=\"123456\",f2=1", 1, l);
   assert_false(r.first_error.has_value());
+  // The series key as a whole: "abcde" + ",t1=1234" + ",t2=x" is 18 bytes.
+  config::IngestLimits keyed = l;
+  keyed.max_series_key_bytes = 17;
+  assert_string_equal(parse_bad("abcde,t1=1234,t2=x f1=1", keyed).message.c_str(),
+                      "series key (measurement and tags) of 18 bytes is longer than "
+                      "limits.max_series_key_bytes (17)");
+  keyed.max_series_key_bytes = 18;
+  assert_false(parse("abcde,t1=1234,t2=x f1=1", 1, keyed).first_error.has_value());
 }
 
 void too_many_points_stops(void**) {
