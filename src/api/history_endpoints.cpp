@@ -15,6 +15,12 @@ namespace {
 
 constexpr const char* kSystemMetrics = "system_metrics";
 
+// A /history answer stops (truncated) at this size, and until it is written
+// the request holds its estimate of the HTTP memory budget: `limit` values
+// of this size each, which short tags stay under.
+constexpr size_t kMaxHistoryAnswerBytes = 4 * 1024 * 1024;
+constexpr uint64_t kHistoryValueBytes = 160;
+
 struct Rendered {
   int status = 200;
   std::string body;
@@ -96,7 +102,15 @@ Rendered render_history(store::HistoryDb* db, const HistoryParams& p) {
   std::string& out = r.body;
   out.reserve(values.size() * 160 + 64);
   out += "{\"points\":[";
+  size_t written = 0;
   for (size_t i = 0; i < values.size(); ++i) {
+    // Long tags could make `limit` values a large answer: it stops here and
+    // says it is truncated.
+    if (out.size() >= kMaxHistoryAnswerBytes) {
+      truncated = true;
+      break;
+    }
+    ++written;
     const store::RawValue& v = values[i];
     const store::SeriesInfo& s = series[v.series];
     out += i == 0 ? "{" : ",{";
@@ -121,7 +135,7 @@ Rendered render_history(store::HistoryDb* db, const HistoryParams& p) {
     out += '}';
   }
   out += "],\"count\":";
-  append_int(out, static_cast<int64_t>(values.size()));
+  append_int(out, static_cast<int64_t>(written));
   out += truncated ? ",\"truncated\":true}\n" : ",\"truncated\":false}\n";
   return r;
 }
@@ -285,14 +299,24 @@ Rendered render_series(store::HistoryDb* db, const UsageParams& p, int64_t max_p
 }  // namespace
 
 void HistoryEndpoints::add_routes(http::Router& router) {
-  router.add("GET", "/history", http::Group::kRead,
-             [this](const http::Request& q, http::Response& r) { history(q, r); });
+  router
+      .add("GET", "/history", http::Group::kRead,
+           [this](const http::Request& q, http::Response& r) { history(q, r); })
+      .response_estimate = [this](const http::Request& head) { return history_estimate(head); };
   router.add("GET", "/avg_usage", http::Group::kRead,
              [this](const http::Request& q, http::Response& r) { avg_usage(q, r); });
   router.add("GET", "/metrics_usage", http::Group::kRead,
              [this](const http::Request& q, http::Response& r) { metrics_usage(q, r); });
   router.add("GET", "/devices", http::Group::kRead,
              [this](const http::Request& q, http::Response& r) { devices(q, r); });
+}
+
+uint64_t HistoryEndpoints::history_estimate(const http::Request& head) const {
+  HistoryParams p;
+  // A request with bad parameters gets a small 400.
+  if (!parse_history_params(head.query, limits_of(history_), &p).ok()) return 0;
+  return std::min<uint64_t>(static_cast<uint64_t>(p.limit) * kHistoryValueBytes,
+                            kMaxHistoryAnswerBytes);
 }
 
 bool HistoryEndpoints::available(http::Response& response) const {

@@ -27,6 +27,8 @@ class HistoryEndpoints {
  private:
   // False (and `response` filled with a 503) when no query can run.
   bool available(http::Response& response) const;
+  // Route::response_estimate of /history.
+  uint64_t history_estimate(const http::Request& head) const;
 
   store::History& history_;
 };

@@ -45,8 +45,8 @@ http::Response unavailable(const std::string& why) {
 }  // namespace
 
 struct IngestEndpoints::Decoded {
-  std::string_view body;
-  bool gzip = false;  // inflated on the parser thread, before the parse
+  std::string* body = nullptr;  // the request's, taken by the parse job
+  bool gzip = false;            // inflated on the parser thread, before the parse
 };
 
 void IngestEndpoints::configure(const config::IngestSection& config) {
@@ -65,19 +65,25 @@ void IngestEndpoints::add_routes(http::Router& router) {
   for (const char* path : {"/write", "/api/v2/write", "/ping", "/metrics"}) {
     router.remove(std::string_view(path) == "/ping" ? "GET" : "POST", path);
   }
+  auto head_check = [this](ingest::Endpoint e) {
+    return [this, e](const http::Request& head, http::Response* refusal) {
+      return check_head(e, head, refusal);
+    };
+  };
+  auto add = [&](const char* path, ingest::Endpoint e, http::Handler h) {
+    http::Route& route = router.add("POST", path, Group::kIngest, std::move(h));
+    route.max_body_bytes = limit;
+    route.head_check = head_check(e);
+  };
   if (lp) {
-    router.add("POST", "/write", Group::kIngest, handler(ingest::Endpoint::kWrite)).max_body_bytes =
-        limit;
-    router.add("POST", "/api/v2/write", Group::kIngest, handler(ingest::Endpoint::kV2Write))
-        .max_body_bytes = limit;
+    add("/write", ingest::Endpoint::kWrite, handler(ingest::Endpoint::kWrite));
+    add("/api/v2/write", ingest::Endpoint::kV2Write, handler(ingest::Endpoint::kV2Write));
     router.add("GET", "/ping", Group::kIngest,
                [this](const http::Request& q, http::Response& r) { ping(q, r); });
   }
   if (json_on) {
-    router
-        .add("POST", "/metrics", Group::kIngest,
-             [this](const http::Request& q, http::Response& r) { json(q, r); })
-        .max_body_bytes = limit;
+    add("/metrics", ingest::Endpoint::kJson,
+        [this](const http::Request& q, http::Response& r) { json(q, r); });
   }
 }
 
@@ -87,27 +93,47 @@ void IngestEndpoints::answer(ingest::Endpoint endpoint, http::Response* response
   *response = std::move(answer);
 }
 
-bool IngestEndpoints::admit(const http::Request& request, ingest::Endpoint endpoint,
-                            const http::QueryParams& params, Decoded* decoded,
-                            http::Response* response) {
-  stats_.received(endpoint, request.body.size());
+std::optional<http::Response> IngestEndpoints::refuse_identity(const http::Request& request,
+                                                               const http::QueryParams& params,
+                                                               std::string* device) const {
   ingest::Identity id = tokens_.identify(request, params);
   if (id.status != 0) {
     http::Response r = http::json_error(id.status, id.message);
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"edgemon ingest\"");
-    answer(endpoint, response, std::move(r));
-    return false;
+    return r;
   }
   // The alertmanager entry of ingest.tokens is Alertmanager's credential for
   // POST /alert; it names no device whose points it may write.
   if (id.device == ingest::kAlertmanagerEntry) {
-    answer(endpoint, response,
-           http::json_error(403,
+    return http::json_error(403,
                             "the alertmanager token may only post alerts (POST /alert); "
-                            "give the pushing device a token of its own in ingest.tokens"));
+                            "give the pushing device a token of its own in ingest.tokens");
+  }
+  *device = std::move(id.device);
+  return std::nullopt;
+}
+
+bool IngestEndpoints::check_head(ingest::Endpoint endpoint, const http::Request& head,
+                                 http::Response* refusal) {
+  std::optional<http::QueryParams> params = http::parse_query(head.query);
+  if (!params) return true;  // answered 400 with the request
+  std::string device;
+  std::optional<http::Response> refused = refuse_identity(head, *params, &device);
+  if (!refused) return true;
+  answer(endpoint, refusal, std::move(*refused));
+  return false;
+}
+
+bool IngestEndpoints::admit(const http::Request& request, ingest::Endpoint endpoint,
+                            const http::QueryParams& params, Decoded* decoded,
+                            http::Response* response) {
+  stats_.received(endpoint, request.body.size());
+  std::string device;
+  if (std::optional<http::Response> refused = refuse_identity(request, params, &device)) {
+    answer(endpoint, response, std::move(*refused));
     return false;
   }
-  decoded->body = request.body;
+  decoded->body = &request.body;
   if (const std::string* coding = request.header("content-encoding")) {
     if (strcasecmp(coding->c_str(), "gzip") == 0) {
       decoded->gzip = true;
@@ -118,12 +144,12 @@ bool IngestEndpoints::admit(const http::Request& request, ingest::Endpoint endpo
       return false;
     }
   }
-  if (pending_bytes_ + decoded->body.size() > config_.limits.max_pending_bytes.bytes) {
+  if (pending_bytes_ + decoded->body->size() > config_.limits.max_pending_bytes.bytes) {
     answer(endpoint, response,
            unavailable("too many points waiting for the spool (ingest.limits.max_pending_bytes)"));
     return false;
   }
-  request_device_ = std::move(id.device);
+  request_device_ = std::move(device);
   return true;
 }
 
@@ -246,7 +272,7 @@ void IngestEndpoints::queue_parse(std::unique_ptr<ParseJob> job, ingest::Endpoin
   job->self = this;
   job->alive = alive_;
   job->endpoint = endpoint;
-  job->body = std::string(decoded.body);
+  job->body = std::move(*decoded.body);
   job->gzip = decoded.gzip;
   job->now_ns = now_ns();
   job->limits = config_.limits;

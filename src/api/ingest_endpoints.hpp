@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,14 @@ class IngestEndpoints {
   void ping(const http::Request& request, http::Response& response);
   // Common checks: token, body encoding and size, memory bound. False with
   // the answer in *response.
+  // The request's token: "" with the device it may write for in *device,
+  // or the refusal (401, or 403 for the alertmanager token).
+  std::optional<http::Response> refuse_identity(const http::Request& request,
+                                                const http::QueryParams& params,
+                                                std::string* device) const;
+  // Route::head_check of the ingest routes: tokens are checked before a
+  // body is read.
+  bool check_head(ingest::Endpoint endpoint, const http::Request& head, http::Response* refusal);
   bool admit(const http::Request& request, ingest::Endpoint endpoint,
              const http::QueryParams& params, Decoded* decoded, http::Response* response);
   // Parses the body on the parser thread; the answer comes from parsed().

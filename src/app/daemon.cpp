@@ -184,8 +184,10 @@ class Daemon final {
     using http::Group;
     router_.add("GET", "/metrics", Group::kRead,
                 [this](const http::Request& q, http::Response& r) { metrics_.handle(q, r); });
-    router_.add("GET", "/health", Group::kRead,
-                [this](const http::Request& q, http::Response& r) { status_.health(q, r); });
+    router_
+        .add("GET", "/health", Group::kRead,
+             [this](const http::Request& q, http::Response& r) { status_.health(q, r); })
+        .always_answered = true;
     router_.add("GET", "/status", Group::kRead,
                 [this](const http::Request& q, http::Response& r) { status_.status(q, r); });
     router_.add("GET", "/", Group::kRead,

@@ -23,8 +23,8 @@ Bus::IngestPreparer Bus::ingest_preparer() const {
   };
 }
 
-void Bus::publish_ingested(std::span<const metrics::Point> points,
-                           std::vector<Prepared>&& prepared, PointConsumer::Durable durable) {
+void Bus::publish_ingested(std::span<const metrics::Point> points, std::vector<Prepared>&& prepared,
+                           PointConsumer::Durable durable) {
   // Prepared for other consumers than these (cannot happen once wired, but
   // a mismatch must cost a preparation on the loop, not a wrong cast).
   if (prepared.size() != consumers_.size()) prepared.assign(consumers_.size(), Prepared{});

@@ -60,6 +60,7 @@ struct HttpLimits {
   Duration body_timeout = 30s;
   Duration idle_timeout = 60s;
   ByteSize max_pending_response_bytes{4 * 1024 * 1024};
+  ByteSize memory_budget{16 * 1024 * 1024};
   Duration shutdown_timeout = 5s;
 
   template <class V>
@@ -92,6 +93,12 @@ struct HttpLimits {
     v.field("max_pending_response_bytes", max_pending_response_bytes,
             "Responses queued for one slow client before reading its pipelined requests pauses.",
             IntRange{64 * 1024, int64_t{1} << 32});
+    v.field("memory_budget", memory_budget,
+            "Memory all clients together can make edgemon hold: bodies of requests being "
+            "received and responses not yet written. Beyond it new requests get 503 with "
+            "Retry-After (GET /health excepted) and clients that do not read their answers "
+            "are served no further pipelined requests until theirs are written.",
+            IntRange{1024 * 1024, int64_t{1} << 36});
     v.field("shutdown_timeout", shutdown_timeout,
             "On SIGTERM, time given to in-flight responses before connections are closed.",
             IntRange{0, 600000});

@@ -18,15 +18,15 @@ std::string check_history_schema(std::string_view text);
 
 struct IngestLimits {
   ByteSize max_body_bytes{8 * 1024 * 1024};
-  ByteSize max_decoded_bytes{32 * 1024 * 1024};
-  int64_t max_points = 100000;
+  ByteSize max_decoded_bytes{16 * 1024 * 1024};
+  int64_t max_points = 50000;
   int64_t max_tags = 64;
   int64_t max_fields = 256;
   int64_t max_key_bytes = 256;
   int64_t max_tag_value_bytes = 1024;
   int64_t max_series_key_bytes = 4096;
   int64_t max_string_bytes = 65536;
-  ByteSize max_pending_bytes{64 * 1024 * 1024};
+  ByteSize max_pending_bytes{16 * 1024 * 1024};
 
   template <class V>
   void visit(V& v) {
@@ -125,7 +125,7 @@ struct HistorySection {
   Duration retention_interval = 60s;
   int64_t max_series = 20000;
   int64_t max_query_points = 10000;
-  ByteSize max_queue_bytes{16 * 1024 * 1024};
+  ByteSize max_queue_bytes{8 * 1024 * 1024};
 
   template <class V>
   void visit(V& v) {

@@ -11,11 +11,15 @@ void tune_heap() {
   // busiest minute's. A block served with mmap is zeroed page by page on
   // first touch and unmapped on free, which at a few hundred requests a
   // second cost a hub a quarter of its CPU in page faults. So: a fixed
-  // threshold above any request-sized block (the largest, a 32 MiB decoded
-  // body, is still mapped), the heap's top kept up to as much, and free
-  // pages handed back by HeapTrimmer instead.
-  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  // threshold above the blocks of ordinary requests (agents send a few
+  // hundred KiB), while the bodies of the largest requests are still mapped
+  // and go back to the system when freed; the heap's top kept up to 8 MiB,
+  // and free pages handed back by HeapTrimmer instead. Two arenas: every
+  // thread (parser, history writer and reader, spool, libuv's pool) keeping
+  // its own heap of freed blocks made a hub's peak RSS the sum of theirs.
+  mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
   mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+  mallopt(M_ARENA_MAX, 2);
 }
 
 HeapTrimmer::HeapTrimmer(uv_loop_t* loop, uint64_t interval_ms) : loop_(loop), timer_(loop) {

@@ -163,12 +163,13 @@ void Connection::on_headers_complete() {
   head_done_ns_ = uv_hrtime();
   request_counted_ = true;
   owner_->metrics().request_started();
-  if (!parser_.has_body()) return;  // completes on the next feed
   Request& head = parser_.request();
   head.client = peer_;
+  uint64_t body = parser_.body_reservation();
+  uint64_t reserve = 0;
   Response rejection;
   std::string_view route;
-  if (!owner_->admit(head, &rejection, &route)) {
+  if (!owner_->admit(head, body, &reserve, &rejection, &route)) {
     // The body is never read, so the connection cannot continue.
     owner_->metrics().request_done(head.method, route, rejection.status, 0);
     close_after_write_ = true;
@@ -176,7 +177,12 @@ void Connection::on_headers_complete() {
     if (!closing_) start_reading();  // notice the client's EOF; discard its input
     return;
   }
+  reserved_ = reserve;
+  owner_->budget().charge(reserve);
+  if (!parser_.has_body()) return;  // completes on the next feed
   head.admitted = true;
+  body_charged_ = body;
+  owner_->budget().charge(body);
   arm(TimerKind::kBody);
   if (parser_.expects_continue()) {
     // Earlier pipelined responses are all queued already, so the interim
@@ -226,14 +232,20 @@ void Connection::finish_request(std::string_view route, Response&& response) {
   std::string_view method = request.method;  // static storage
   int status = response.status;
   bool keep_alive = parser_.keep_alive() && !owner_->draining();
+  release_reservation();  // the answer's own bytes are charged instead
   queue_response(std::move(response), method == "HEAD", keep_alive);
   owner_->metrics().request_done(method, route, status,
                                  static_cast<double>(uv_hrtime() - head_done_ns_) / 1e9);
   parser_.reset();
+  release_body();
   request_started_ = false;
   if (!keep_alive) close_after_write_ = true;
   if (closing_) return;
-  if (pending_bytes_ > owner_->limits().max_pending_response_bytes) {
+  // A client that does not read its answers is served no more of its
+  // pipelined requests while it holds its share, or any bytes at all while
+  // the budget is spent; one that reads gets its next answer either way.
+  if (pending_bytes_ > owner_->limits().max_pending_response_bytes ||
+      (pending_bytes_ > 0 && over_budget())) {
     pause();
   } else if (was_deferred) {
     // Not from here: send() may be called from inside a component that the
@@ -292,6 +304,7 @@ void Connection::queue_write(Write* write) {
   }
   pending_bytes_ += write->bytes;
   ++pending_writes_;
+  if (owner_ != nullptr) owner_->budget().charge(write->bytes);
   int rc = uv_write(&write->req, stream(), bufs.data(), static_cast<unsigned>(bufs.size()),
                     [](uv_write_t* req, int status) {
                       auto* w = static_cast<Write*>(req->data);
@@ -302,6 +315,7 @@ void Connection::queue_write(Write* write) {
 
 void Connection::on_write_done(Write* write, int status) {
   pending_bytes_ -= write->bytes;
+  if (owner_ != nullptr) owner_->budget().refund(write->bytes);
   --pending_writes_;
   if (write->completes_request && owner_ != nullptr) owner_->metrics().request_finished();
   delete write;
@@ -320,7 +334,9 @@ void Connection::on_write_done(Write* write, int status) {
   }
   // The client is reading: that is activity for the idle deadline.
   if (timer_kind_ == TimerKind::kIdle) arm(TimerKind::kIdle);
-  if (paused_ && !deferred_ && pending_bytes_ <= owner_->limits().max_pending_response_bytes / 2) {
+  if (paused_ && !deferred_ &&
+      (pending_bytes_ == 0 ||
+       (pending_bytes_ <= owner_->limits().max_pending_response_bytes / 2 && !over_budget()))) {
     resume();
   }
 }
@@ -440,12 +456,24 @@ void Connection::settle_request() {
   request_counted_ = false;
 }
 
+void Connection::release_body() {
+  if (body_charged_ > 0 && owner_ != nullptr) owner_->budget().refund(body_charged_);
+  body_charged_ = 0;
+}
+
+void Connection::release_reservation() {
+  if (reserved_ > 0 && owner_ != nullptr) owner_->budget().refund(reserved_);
+  reserved_ = 0;
+}
+
 void Connection::close() {
   if (closing_) return;
   closing_ = true;
   reading_ = false;
   drop_deferred();
   settle_request();
+  release_body();
+  release_reservation();
   if (owner_ != nullptr) {
     if (counted_) owner_->metrics().connection_closed();
     owner_->connection_closing(this);

@@ -16,6 +16,7 @@
 
 #include "core/net_address.hpp"
 #include "http/http_metrics.hpp"
+#include "http/memory_budget.hpp"
 #include "http/request.hpp"
 #include "http/request_parser.hpp"
 
@@ -44,11 +45,18 @@ class ConnectionOwner {
   // True once the server is shutting down: answer what is in progress with
   // Connection: close.
   virtual bool draining() const = 0;
-  // Applies the access rules to a request head before its body is read, so
-  // a refused client is answered at once (not after sending, or being told
-  // to send with 100 Continue, a body it may not deliver). Returns false
-  // with the refusal in *rejection and the route label for metrics in *route.
-  virtual bool admit(const Request& head, Response* rejection, std::string_view* route) = 0;
+  // Decides on a request at its head, before its body is read, so a refused
+  // client is answered at once (not after sending, or being told to send
+  // with 100 Continue, a body it may not deliver): the memory budget for
+  // every request, the access rules for those with a body (`body_bytes` > 0;
+  // the others are checked when handled). Returns false with the refusal in
+  // *rejection and the route label for metrics in *route.
+  // An admitted request's answer estimate (Route::response_estimate) is in
+  // *reserve, to hold of the budget until the answer is queued.
+  virtual bool admit(const Request& head, uint64_t body_bytes, uint64_t* reserve,
+                     Response* rejection, std::string_view* route) = 0;
+  // Shared by every connection (http.limits.memory_budget).
+  virtual MemoryBudget& budget() = 0;
   // Routes the request and runs access checks (unless admitted already) and
   // the handler; returns the route label for metrics.
   virtual std::string_view handle(const Request& request, Response& response) = 0;
@@ -103,6 +111,11 @@ class Connection {
   void arm(TimerKind kind);
   void on_timer();
   void settle_request();
+  // Returns the request body's share of the budget (and the answer's
+  // reservation).
+  void release_body();
+  void release_reservation();
+  bool over_budget() const { return owner_ != nullptr && owner_->budget().exhausted(); }
 
   static void on_handle_closed(uv_handle_t* handle);
 
@@ -118,6 +131,8 @@ class Connection {
   std::string remainder_;  // unparsed input kept while paused
   TimerKind timer_kind_ = TimerKind::kNone;
   uint64_t pending_bytes_ = 0;
+  uint64_t body_charged_ = 0;  // the request body's share of the budget
+  uint64_t reserved_ = 0;      // held for the answer until it is queued
   uint32_t pending_writes_ = 0;
   int pending_closes_ = 0;
   uint64_t head_done_ns_ = 0;

@@ -26,8 +26,9 @@ enum class RejectReason {
   kUnauthorized,
   kHandlerTimeout,
   kTooManyFromAddress,
+  kMemoryBudget,
 };
-inline constexpr size_t kRejectReasons = 11;
+inline constexpr size_t kRejectReasons = 12;
 
 // "header_too_large" -> kHeaderTooLarge; false for an unknown name.
 bool parse_reject_reason(std::string_view name, RejectReason* out);

@@ -23,7 +23,10 @@ struct Request {
   std::string path;                                          // percent-decoded, without the query
   std::string query;                                         // raw, without '?'
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
-  std::string body;
+  // Mutable so that a handler which keeps the body past its call (the
+  // ingest endpoints hand it to their parser thread) can take it rather
+  // than hold a second copy: the connection has no use for it afterwards.
+  mutable std::string body;
   IpAddress client;
   int http_minor = 1;  // HTTP/1.x
   // Access rules were already applied when the head arrived (requests with

@@ -132,6 +132,12 @@ RequestParser::Result RequestParser::check_head() {
   return Result::kHeadersComplete;
 }
 
+uint64_t RequestParser::body_reservation() const {
+  if (!has_body_) return 0;
+  if ((parser_.flags & F_CONTENT_LENGTH) != 0) return parser_.content_length;
+  return body_limit_;
+}
+
 RequestParser::Result RequestParser::parse_error(llhttp_errno_t err) {
   if (err != HPE_USER) {
     const char* reason = llhttp_get_error_reason(&parser_);

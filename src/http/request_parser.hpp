@@ -55,6 +55,9 @@ class RequestParser {
   // Valid after kHeadersComplete.
   bool expects_continue() const { return expects_continue_; }
   bool has_body() const { return has_body_; }
+  // What the body of the request whose head is complete may come to: its
+  // Content-Length, or for a chunked body the route's limit.
+  uint64_t body_reservation() const;
 
   // Valid after kError: the status to answer (400, 413, 431), a message for
   // the JSON body, and which limit was hit ("bad_request", "header_too_large",

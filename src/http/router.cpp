@@ -5,15 +5,16 @@
 namespace edgemon::http {
 
 Route& Router::add(std::string_view method, std::string path, Group group, Handler handler) {
+  Route fresh;
+  fresh.method = std::string(method);
+  fresh.path = std::move(path);
+  fresh.group = group;
+  fresh.handler = std::move(handler);
   for (Route& route : routes_) {
-    if (route.method == method && route.path == path) {
-      route.group = group;
-      route.handler = std::move(handler);
-      return route;
-    }
+    // What an earlier add() of the route set does not carry over.
+    if (route.method == fresh.method && route.path == fresh.path) return route = std::move(fresh);
   }
-  routes_.push_back(Route{std::string(method), std::move(path), group, std::move(handler)});
-  return routes_.back();
+  return routes_.emplace_back(std::move(fresh));
 }
 
 void Router::remove(std::string_view method, std::string_view path) {

@@ -2,6 +2,7 @@
 // Maps (method, path) to a handler. Paths match exactly: the API has a
 // handful of fixed endpoints, and exact matching keeps the metrics' route
 // label bounded by the route table.
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,9 +14,21 @@ namespace edgemon::http {
 struct Route {
   std::string method;
   std::string path;
-  Group group;
+  Group group = Group::kRead;
   Handler handler;
   uint64_t max_body_bytes = 0;  // 0: http.limits.max_body_bytes
+  // Answered even when the memory budget is spent (a small, bounded answer
+  // that a supervisor must always get: GET /health).
+  bool always_answered = false;
+  // Checks a request's head before its body is read (after the access
+  // rules): false with the refusal, so that a client that will be refused
+  // (a wrong device token) cannot make the server hold its body first.
+  std::function<bool(const Request& head, Response* refusal)> head_check;
+  // What the answer to a request may come to, held of the memory budget from
+  // its head until the answer is queued: a route answered later (a history
+  // query on its own thread) would otherwise let a crowd of requests in
+  // while nothing is queued yet, and each answer arrive over the budget.
+  std::function<uint64_t(const Request& head)> response_estimate;
 };
 
 class Router {

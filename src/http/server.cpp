@@ -69,6 +69,7 @@ void Server::apply_limits(const config::HttpLimits& limits) {
   limits_.body_timeout_ms = static_cast<uint64_t>(limits.body_timeout.count());
   limits_.idle_timeout_ms = static_cast<uint64_t>(limits.idle_timeout.count());
   limits_.max_pending_response_bytes = limits.max_pending_response_bytes.bytes;
+  budget_.set_limit(limits.memory_budget.bytes);
   max_connections_ = limits.max_connections;
   max_per_address_ = limits.max_connections_per_address;
   per_address_exempt_.clear();
@@ -195,12 +196,28 @@ bool Server::check_access(Group group, const Request& request, Response* rejecti
   return false;
 }
 
-bool Server::admit(const Request& head, Response* rejection, std::string_view* route) {
+bool Server::admit(const Request& head, uint64_t body_bytes, uint64_t* reserve, Response* rejection,
+                   std::string_view* route) {
   Router::Match match = router_.find(head.method, head.path);
   *route = match.label;
+  bool always = match.route != nullptr && match.route->always_answered;
+  uint64_t estimate = match.route != nullptr && match.route->response_estimate
+                          ? match.route->response_estimate(head)
+                          : 0;
+  if (!always && (budget_.exhausted() || !budget_.fits(body_bytes + estimate))) {
+    metrics_.reject(RejectReason::kMemoryBudget);
+    *rejection = json_error(503,
+                            "server busy: the memory clients may use is taken "
+                            "(http.limits.memory_budget); retry later");
+    rejection->headers.emplace_back("Retry-After", "1");
+    return false;
+  }
+  *reserve = estimate;
+  if (body_bytes == 0) return true;  // access is checked when handled
   // Unknown routes are answered 404/405 once the (size-limited) body is in.
   if (match.status != 200) return true;
-  return check_access(match.route->group, head, rejection);
+  if (!check_access(match.route->group, head, rejection)) return false;
+  return !match.route->head_check || match.route->head_check(head, rejection);
 }
 
 std::string Server::configure_ingest(const config::IngestSection& ingest) {
@@ -275,6 +292,17 @@ void Server::maybe_finish_shutdown() {
 
 void Server::write_metrics(metrics::MetricSink& sink) const {
   metrics_.write(sink);
+  sink.begin({"edgemon_http_buffered_bytes",
+              "Request bodies being received and responses not yet written, counted against "
+              "http.limits.memory_budget.",
+              metrics::Type::kGauge});
+  sink.sample(static_cast<double>(budget_.used()));
+  sink.begin({"edgemon_http_buffered_bytes_max",
+              "The most edgemon_http_buffered_bytes has been since start.", metrics::Type::kGauge});
+  sink.sample(static_cast<double>(budget_.peak()));
+  sink.begin(
+      {"edgemon_http_memory_budget_bytes", "http.limits.memory_budget.", metrics::Type::kGauge});
+  sink.sample(static_cast<double>(budget_.limit()));
 }
 
 size_t Server::connections() const {

@@ -68,7 +68,9 @@ class Server final : private ConnectionOwner {
   uv_buf_t read_buffer() override;
   std::string_view http_date() override { return date_.now(); }
   bool draining() const override { return shutting_down_; }
-  bool admit(const Request& head, Response* rejection, std::string_view* route) override;
+  bool admit(const Request& head, uint64_t body_bytes, uint64_t* reserve, Response* rejection,
+             std::string_view* route) override;
+  MemoryBudget& budget() override { return budget_; }
   std::string_view handle(const Request& request, Response& response) override;
   // The access rules for a routed request: true, or false with *rejection.
   bool check_access(Group group, const Request& request, Response* rejection);
@@ -91,6 +93,7 @@ class Server final : private ConnectionOwner {
   config::HttpSection config_;
   Router& router_;
   ConnectionLimits limits_;
+  MemoryBudget budget_;
   int64_t max_connections_ = 1024;
   int64_t max_per_address_ = 64;
   std::vector<CidrBlock> per_address_exempt_;

@@ -21,8 +21,8 @@ std::vector<metrics::Tag> tags_without_device(const metrics::Point& point) {
                    [](const metrics::Tag& a, const metrics::Tag& b) { return a.key < b.key; });
   size_t bytes = 0;
   size_t kept = 0;
-  while (kept < out.size() && bytes + out[kept].key.size() + out[kept].value.size() <=
-                                  kMaxDeviceTagBytes) {
+  while (kept < out.size() &&
+         bytes + out[kept].key.size() + out[kept].value.size() <= kMaxDeviceTagBytes) {
     bytes += out[kept].key.size() + out[kept].value.size();
     ++kept;
   }

@@ -621,7 +621,7 @@ void devices_are_bounded_and_forgotten(void**) {
     bytes += t.key.size() + t.value.size();
   assert_true(bytes <= kMaxDeviceTagBytes);
   assert_int_equal(seen.at(0).tags.size(), kMaxDeviceTagBytes / 64);  // "t1NN" + 60
-  assert_string_equal(seen.at(0).tags.at(0).key.c_str(), "t100");  // key order kept
+  assert_string_equal(seen.at(0).tags.at(0).key.c_str(), "t100");     // key order kept
 
   DeviceRegistry registry;
   registry.observe({"old", {}, 1}, 1000);
