@@ -62,6 +62,17 @@ void validate_hub_parts(const Config& config, Errors& errors) {
   if (ingest.rate > 0 && ingest.burst < 1) {
     add("ingest.burst", "burst must be at least 1 when a rate is set (a bucket of 0 admits none)");
   }
+  // A body is charged to the memory budget whole when its head arrives: one
+  // larger than the budget could never be received.
+  uint64_t budget = config.http.limits.memory_budget.bytes;
+  if (ingest.enabled && ingest.limits.max_body_bytes.bytes > budget) {
+    add("ingest.limits.max_body_bytes",
+        "is larger than http.limits.memory_budget (" + std::to_string(budget) + " bytes)");
+  }
+  if (config.http.limits.max_body_bytes.bytes > budget) {
+    add("http.limits.max_body_bytes",
+        "is larger than http.limits.memory_budget (" + std::to_string(budget) + " bytes)");
+  }
   if (ingest.limits.max_decoded_bytes.bytes < ingest.limits.max_body_bytes.bytes) {
     add("ingest.limits.max_decoded_bytes", "must be at least max_body_bytes");
   }

@@ -18,7 +18,7 @@ std::string check_history_schema(std::string_view text);
 
 struct IngestLimits {
   ByteSize max_body_bytes{8 * 1024 * 1024};
-  ByteSize max_decoded_bytes{16 * 1024 * 1024};
+  ByteSize max_decoded_bytes{8 * 1024 * 1024};
   int64_t max_points = 50000;
   int64_t max_tags = 64;
   int64_t max_fields = 256;
@@ -26,7 +26,7 @@ struct IngestLimits {
   int64_t max_tag_value_bytes = 1024;
   int64_t max_series_key_bytes = 4096;
   int64_t max_string_bytes = 65536;
-  ByteSize max_pending_bytes{16 * 1024 * 1024};
+  ByteSize max_pending_bytes{8 * 1024 * 1024};
 
   template <class V>
   void visit(V& v) {

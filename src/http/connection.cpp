@@ -257,6 +257,7 @@ void Connection::finish_request(std::string_view route, Response&& response) {
 }
 
 void Connection::respond_error(int status, std::string_view message, RejectReason reason) {
+  release_reservation();
   owner_->metrics().reject(reason);
   log::debug("http_rejected",
              {{"client", peer_.to_string()}, {"status", status}, {"error", message}});

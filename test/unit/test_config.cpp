@@ -375,6 +375,23 @@ std::string all_errors(const Errors& errors) {
   return all;
 }
 
+// A body is charged to the HTTP memory budget whole at its head: a body
+// limit above the budget would refuse every body that large.
+void body_limits_fit_the_memory_budget(void**) {
+  Config c;
+  assert_true(validate(c).empty());
+  c.ingest.enabled = true;
+  c.http.limits.memory_budget.bytes = 4 * 1024 * 1024;
+  std::string e = all_errors(validate(c));
+  assert_contains(e, "ingest.limits.max_body_bytes: is larger than http.limits.memory_budget");
+  c.http.limits.max_body_bytes.bytes = 5 * 1024 * 1024;
+  e = all_errors(validate(c));
+  assert_contains(e, "http.limits.max_body_bytes: is larger than http.limits.memory_budget");
+  c.ingest.limits.max_body_bytes.bytes = 1024 * 1024;
+  c.http.limits.max_body_bytes.bytes = 1024 * 1024;
+  assert_true(validate(c).empty());
+}
+
 void output_validation(void**) {
   Config c;
   c.outputs.influxdb = {output("a"), output("b")};
@@ -582,6 +599,7 @@ int main() {
       cmocka_unit_test(set_key_addresses_list_items),
       cmocka_unit_test(set_key_fills_maps),
       cmocka_unit_test(environment_sets_tags_and_spool),
+      cmocka_unit_test(body_limits_fit_the_memory_budget),
       cmocka_unit_test(output_validation),
       cmocka_unit_test(tag_and_spool_validation),
       cmocka_unit_test(reference_example_item_uncomments_to_defaults),
