@@ -122,6 +122,8 @@ int ResponseParser::on_message_begin(llhttp_t* p) {
   ResponseParser* s = self(p);
   // A 1xx before: its headers are not the final response's.
   s->response_.headers.clear();
+  s->response_.body.clear();
+  s->response_.truncated = false;
   s->field_open_ = false;
   s->dropping_header_ = false;
   return 0;
@@ -181,6 +183,10 @@ int ResponseParser::on_headers_complete(llhttp_t* p) {
     s->fail("unexpected 101 Switching Protocols");
     return -1;
   }
+  if (status < 100) {
+    s->fail("malformed response: status code " + std::to_string(status));
+    return -1;
+  }
   if (status < 200) return 0;  // informational: the final response follows
   s->in_head_ = false;
   if (s->head_request_) return 1;  // no body, whatever the headers announce
@@ -193,6 +199,7 @@ int ResponseParser::on_headers_complete(llhttp_t* p) {
 
 int ResponseParser::on_body(llhttp_t* p, const char* at, size_t len) {
   ResponseParser* s = self(p);
+  if (s->in_head_) return 0;  // a 1xx has no body of the final response's
   std::string& body = s->response_.body;
   size_t room = s->max_body_ - std::min(body.size(), s->max_body_);
   if (len > room) s->response_.truncated = true;

@@ -1048,6 +1048,16 @@ void malformed_response_is_an_error(void**) {
   assert_contains(r.error, "malformed response");
 }
 
+// A status under 100 is no informational response: taking it for one would
+// read its bytes as a body the final response then carries (found by the fuzzer).
+void status_under_100_is_an_error(void**) {
+  ClientResponse r =
+      canned("HTTP/1.1 20 X\r\nX: 1\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+             64 * 1024, "HEAD");
+  assert_contains(r.error, "malformed response: status code 20");
+  assert_true(r.body.empty());
+}
+
 void head_response_has_no_body(void**) {
   ClientResponse r = canned("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n", 64 * 1024, "HEAD");
   assert_string_equal(r.error.c_str(), "");
@@ -1117,6 +1127,7 @@ int main() {
       cmocka_unit_test(http10_body_runs_to_the_close),
       cmocka_unit_test(oversized_head_is_an_error),
       cmocka_unit_test(malformed_response_is_an_error),
+      cmocka_unit_test(status_under_100_is_an_error),
       cmocka_unit_test(head_response_has_no_body),
       cmocka_unit_test(unknown_host_is_an_error),
       cmocka_unit_test(unreadable_ca_file_is_an_error),
