@@ -157,7 +157,7 @@ void IngestEndpoints::submit(ingest::Endpoint endpoint, IngestBatch&& batch, siz
                              http::Responder responder,
                              std::function<http::Response()> on_durable) {
   size_t count = batch.points.size();
-  bus_.publish_ingested(batch.points, std::move(batch.prepared),
+  bus_.publish_ingested(std::move(batch.points), std::move(batch.prepared),
                         [this, endpoint, bytes, count, responder,
                          on_durable = std::move(on_durable)](const std::string& error) mutable {
                           release(bytes);

@@ -23,30 +23,49 @@ Bus::IngestPreparer Bus::ingest_preparer() const {
   };
 }
 
-void Bus::publish_ingested(std::span<const metrics::Point> points, std::vector<Prepared>&& prepared,
+void Bus::publish_ingested(std::vector<metrics::Point>&& points, std::vector<Prepared>&& prepared,
                            PointConsumer::Durable durable) {
   // Prepared for other consumers than these (cannot happen once wired, but
   // a mismatch must cost a preparation on the loop, not a wrong cast).
   if (prepared.size() != consumers_.size()) prepared.assign(consumers_.size(), Prepared{});
+  // The consumers that only keep points (the history, the view of pushed
+  // series) get them once every one that makes them durable has: a push
+  // answered "not stored" is then stored nowhere, and the client's retry
+  // is not counted twice in the history's aggregates.
   struct Join {
     size_t waiting = 0;
     std::string error;
+    std::vector<metrics::Point> points;
+    std::vector<Prepared> prepared;
     PointConsumer::Durable done;
   };
   auto join = std::make_shared<Join>();
+  join->points = std::move(points);
+  join->prepared = std::move(prepared);
   join->done = std::move(durable);
   for (const PointConsumer* c : consumers_)
     join->waiting += c->makes_durable() ? 1 : 0;
-  // Held until every consumer has been handed the points, so that an answer
-  // given synchronously by the first cannot come before the others took
-  // theirs.
+  // Held until every durable consumer has been handed the points, so that
+  // an answer given synchronously by the first cannot come before the
+  // others took theirs.
   ++join->waiting;
-  auto settle = [join](const std::string& error) {
+  auto settle = [this, join](const std::string& error) {
     if (join->error.empty()) join->error = error;
-    if (--join->waiting == 0) join->done(join->error);
+    if (--join->waiting > 0) return;
+    if (join->error.empty()) {
+      for (size_t i = 0; i < consumers_.size(); ++i) {
+        if (!consumers_[i]->makes_durable()) {
+          consumers_[i]->take_ingested(join->points, std::move(join->prepared[i]), nullptr);
+        }
+      }
+    }
+    join->done(join->error);
   };
-  for (size_t i = 0; i < consumers_.size(); ++i)
-    consumers_[i]->take_ingested(points, std::move(prepared[i]), settle);
+  for (size_t i = 0; i < consumers_.size(); ++i) {
+    if (consumers_[i]->makes_durable()) {
+      consumers_[i]->take_ingested(join->points, std::move(join->prepared[i]), settle);
+    }
+  }
   settle("");
 }
 

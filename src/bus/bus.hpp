@@ -57,10 +57,12 @@ class Bus {
   // request is admitted) runs every consumer's preparation on the parser
   // thread; publish_ingested() hands the results over on the loop and calls
   // `durable` once every consumer that makes points durable has said so
-  // (the first error wins), at once when none does.
+  // (the first error wins), at once when none does. The other consumers
+  // get the points just before `durable` is called without an error, and
+  // never when it is called with one.
   using IngestPreparer = std::function<std::vector<Prepared>(std::span<const metrics::Point>)>;
   IngestPreparer ingest_preparer() const;
-  void publish_ingested(std::span<const metrics::Point> points, std::vector<Prepared>&& prepared,
+  void publish_ingested(std::vector<metrics::Point>&& points, std::vector<Prepared>&& prepared,
                         PointConsumer::Durable durable);
 
  private:

@@ -36,7 +36,8 @@ class PointConsumer {
   virtual Preparer ingest_preparer() const { return nullptr; }
   // On the loop, with what the preparer made (empty if there was none, or
   // if the consumers changed since). Only a consumer whose makes_durable()
-  // is true calls `durable`, exactly once.
+  // is true calls `durable`, exactly once; the others are handed the points
+  // only once those have made them durable (and get a null `durable`).
   virtual void take_ingested(std::span<const metrics::Point> points, Prepared&& prepared,
                              const Durable& durable) = 0;
   virtual bool makes_durable() const { return false; }

@@ -401,8 +401,9 @@ def test_restart_keeps_the_queue_and_delivers_it_once_in_order():
 def test_health_says_unhealthy_while_the_spool_cannot_be_written():
     """A file-size limit stands in for a full disk: the spool's writes fail
     with EFBIG. /health turns 503 naming the spool, ingest answers 503 (not
-    stored), and once writes work again the spool recovers and /health is
-    200."""
+    stored: the history has none of those points either, so a client's
+    retry counts nothing twice), and once writes work again the spool
+    recovers and /health is 200."""
     cfg = write_config([{"name": "main", "url": closed_url()}])
     with Daemon(config_path=cfg, sets=["ingest.enabled=true"]) as d:
         eventually(lambda: d.get_json("/status")["spool"]["commits"] > 0, 10 * harness.SLOW,
@@ -410,12 +411,23 @@ def test_health_says_unhealthy_while_the_spool_cannot_be_written():
         check(d.get("/health").status == 200, "unhealthy before the limit")
         limit = os.path.getsize(spool_path(d)) + 64 * 1024
         subprocess.run(["prlimit", "--pid", str(d.proc.pid), f"--fsize={limit}:"], check=True)
-        body = "".join(f"filler,n={i} v={i}i {i}\n" for i in range(5000)).encode()
+        attempts = iter(range(10**6))
+        refused_names = []
+
+        def body(name):
+            # Recent times, a few series: what the history keeps.
+            t0 = time.time_ns() - 10 * 10**9
+            return "".join(f"{name},n={i % 10} v={i}i {t0 + i * 10**6}\n"
+                           for i in range(5000)).encode()
 
         def refused():
-            r = d.request("POST", "/write?precision=ns", body=body)
+            name = f"attempt{next(attempts)}"
+            r = d.request("POST", "/write?precision=ns", body=body(name))
             check(r.status in (204, 503), f"ingest: {r.status} {r.body[:200]!r}")
-            return r if r.status == 503 else None
+            if r.status != 503:
+                return None
+            refused_names.append(name)
+            return r
         r = eventually(refused, 20 * harness.SLOW, what="ingest refused once the spool fails")
         check(b"not stored" in r.body, f"503 body {r.body!r}")
         h = d.get("/health")
@@ -429,8 +441,19 @@ def test_health_says_unhealthy_while_the_spool_cannot_be_written():
                    what="healthy again once the spool can be written")
         spool = d.get_json("/status")["spool"]
         check(spool["error"] is None and spool["commit_failures"] > 0, f"spool {spool}")
-        eventually(lambda: d.request("POST", "/write?precision=ns", body=body).status == 204,
-                   10 * harness.SLOW, what="ingest accepted again")
+        eventually(lambda: d.request("POST", "/write?precision=ns", body=body("after")).status
+                   == 204, 10 * harness.SLOW, what="ingest accepted again")
+
+        def history_has(name):
+            r = d.get(f"/history?measurement={name}&limit=1")
+            check(r.status == 200, f"/history: {r.status} {r.body[:200]!r}")
+            return json.loads(r.body)["count"] > 0
+        eventually(lambda: d.get("/history?limit=1").status == 200, 10 * harness.SLOW,
+                   what="the history open")
+        eventually(lambda: history_has("after"), 10 * harness.SLOW,
+                   what="the points accepted after recovery in the history")
+        stored = [name for name in refused_names if history_has(name)]
+        check(not stored, f"answered 503 'not stored', yet in the history: {stored}")
 
 
 if __name__ == "__main__":

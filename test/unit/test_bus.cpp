@@ -207,19 +207,27 @@ void pushed_points_carry_each_consumers_preparation(void**) {
   auto prepared = bus.ingest_preparer()(points);
   assert_int_equal(prepared.size(), 3);
   std::vector<std::string> answers;
-  bus.publish_ingested(points, std::move(prepared),
-                       [&](const std::string& e) { answers.push_back("done:" + e); });
+  bus.publish_ingested(std::vector<metrics::Point>(points), std::move(prepared),
+                       [&](const std::string& e) {
+                         answers.push_back("done:" + e);
+                         order.push_back("answer");
+                       });
   assert_string_equal(history.prepared_seen.at(0).c_str(), "history:2");
   assert_string_equal(outputs.prepared_seen.at(0).c_str(), "outputs:2");
   assert_string_equal(pushed.prepared_seen.at(0).c_str(), "pushed:2");
-  // The durable consumer answered at once, yet the answer came only after
-  // the consumer behind it had taken the points.
+  // The durable consumer first, then the ones that keep points, then the
+  // answer: the points it acknowledges are everywhere already.
   assert_int_equal(answers.size(), 1);
   assert_string_equal(answers[0].c_str(), "done:");
-  assert_int_equal(order.size(), 3);
+  assert_int_equal(order.size(), 4);
+  assert_string_equal(order[0].c_str(), "outputs");
+  assert_string_equal(order[1].c_str(), "history");
+  assert_string_equal(order[2].c_str(), "pushed");
+  assert_string_equal(order[3].c_str(), "answer");
 
   // Prepared for other consumers than these: each prepares nothing.
-  bus.publish_ingested(points, {}, [&](const std::string& e) { answers.push_back("done:" + e); });
+  bus.publish_ingested(std::vector<metrics::Point>(points), {},
+                       [&](const std::string& e) { answers.push_back("done:" + e); });
   assert_string_equal(history.prepared_seen.at(1).c_str(), "(none)");
   assert_int_equal(answers.size(), 2);
 }
@@ -234,7 +242,7 @@ void push_waits_for_every_durable_consumer_first_error_wins(void**) {
   bus.add_consumer(spool_b);
   auto points = two_points();
   std::vector<std::string> answers;
-  bus.publish_ingested(points, bus.ingest_preparer()(points),
+  bus.publish_ingested(std::vector<metrics::Point>(points), bus.ingest_preparer()(points),
                        [&](const std::string& e) { answers.push_back(e); });
   assert_int_equal(answers.size(), 0);
   spool_b.held("disk full");
@@ -242,6 +250,22 @@ void push_waits_for_every_durable_consumer_first_error_wins(void**) {
   spool_a.held("");
   assert_int_equal(answers.size(), 1);
   assert_string_equal(answers[0].c_str(), "disk full");
+  // Answered "not stored": the history never saw them, so a retry is not
+  // counted twice.
+  assert_int_equal(history.prepared_seen.size(), 0);
+
+  // Once every spool has them, the history gets them, before the answer.
+  bus.publish_ingested(std::vector<metrics::Point>(points), bus.ingest_preparer()(points),
+                       [&](const std::string& e) {
+                         assert_int_equal(history.prepared_seen.size(), 1);
+                         answers.push_back(e);
+                       });
+  spool_a.held("");
+  assert_int_equal(history.prepared_seen.size(), 0);
+  spool_b.held("");
+  assert_int_equal(answers.size(), 2);
+  assert_string_equal(answers[1].c_str(), "");
+  assert_string_equal(history.prepared_seen.at(0).c_str(), ":2");
 }
 
 void push_without_durable_consumers_is_answered_at_once(void**) {
@@ -250,11 +274,13 @@ void push_without_durable_consumers_is_answered_at_once(void**) {
   bus.add_consumer(history);
   auto points = two_points();
   int answers = 0;
-  bus.publish_ingested(points, bus.ingest_preparer()(points), [&](const std::string& e) {
-    assert_true(e.empty());
-    ++answers;
-  });
+  bus.publish_ingested(std::vector<metrics::Point>(points), bus.ingest_preparer()(points),
+                       [&](const std::string& e) {
+                         assert_true(e.empty());
+                         ++answers;
+                       });
   assert_int_equal(answers, 1);
+  assert_int_equal(history.prepared_seen.size(), 1);
 }
 
 bool has_tag(const metrics::Point& p, const char* key, const char* value) {
