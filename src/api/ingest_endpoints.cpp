@@ -278,7 +278,12 @@ void IngestEndpoints::queue_parse(std::unique_ptr<ParseJob> job, ingest::Endpoin
   job->limits = config_.limits;
   job->device = request_device_;
   job->prepare = bus_.ingest_preparer();
-  job->responder = response.defer();
+  // Not "not stored": the points may yet become durable. Sending them
+  // again is harmless, as a point is identified by its series and time
+  // (InfluxDB and the history keep one of each).
+  job->responder = response.defer(
+      "timed out waiting for the spool: the points may still be stored; sending them again is "
+      "safe (a point is identified by its series and time)");
   job->bytes = job->body.size();
   reserve(job->bytes);
   if (!parser_) parser_ = std::make_unique<WorkerThread>(loop_);

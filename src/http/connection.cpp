@@ -418,10 +418,14 @@ void Connection::on_timer() {
     case TimerKind::kBody:
       respond_error(408, "timed out waiting for the request body", RejectReason::kBodyTimeout);
       break;
-    case TimerKind::kHandler:
+    case TimerKind::kHandler: {
+      std::string message = deferred_ && !deferred_->timeout_message.empty()
+                                ? deferred_->timeout_message
+                                : "timed out waiting for the response";
       drop_deferred();
-      respond_error(503, "timed out waiting for the response", RejectReason::kHandlerTimeout);
+      respond_error(503, message, RejectReason::kHandlerTimeout);
       break;
+    }
     case TimerKind::kResume:
       arm(TimerKind::kIdle);
       if (paused_) resume();

@@ -64,8 +64,9 @@ bool Request::accepts_gzip() const {
   return star == 1;
 }
 
-Responder Response::defer() {
+Responder Response::defer(std::string timeout_message) {
   deferred = std::make_shared<Responder::State>();
+  deferred->timeout_message = std::move(timeout_message);
   return Responder(deferred);
 }
 

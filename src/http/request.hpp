@@ -54,6 +54,9 @@ class Responder {
     std::function<void(Response&&)> deliver;  // cleared when the connection goes
     bool attached = false;                    // the handler has returned
     bool sent = false;
+    // What a client is told when the handler takes longer than
+    // http.limits.body_timeout (503); empty: that it timed out.
+    std::string timeout_message;
     // Sent before the handler returned (the work finished synchronously).
     std::shared_ptr<Response> early;
   };
@@ -81,7 +84,8 @@ struct Response {
 
   // Answer later: the handler returns at once and sends through the
   // returned Responder (e.g. when a worker thread has finished).
-  Responder defer();
+  // `timeout_message` says what a timeout means for this request's work.
+  Responder defer(std::string timeout_message = {});
   void set_body(std::string text);
   void add_body(std::shared_ptr<const std::string> part);
   size_t body_size() const;

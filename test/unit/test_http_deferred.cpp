@@ -42,6 +42,8 @@ Router deferred_router() {
   router.add("GET", "/held", Group::kRead,
              [](const Request&, Response& res) { res.set_body(std::to_string(g_held.size())); });
   router.add("GET", "/never", Group::kRead, [](const Request&, Response& res) { res.defer(); });
+  router.add("GET", "/never-but-says-why", Group::kRead,
+             [](const Request&, Response& res) { res.defer("still writing; may be stored"); });
   router
       .add("POST", "/small", Group::kRead,
            [](const Request& req, Response& res) { res.set_body(req.body); })
@@ -82,7 +84,7 @@ void early_answer_and_handler_timeout(void**) {
   config::HttpSection config = base_config();
   config.limits.body_timeout = std::chrono::milliseconds(300);
   Router router = deferred_router();
-  HttpResponse early, never;
+  HttpResponse early, never, says_why;
   int64_t waited = 0;
   Outcome out = run_server(config, router, [&](Context& ctx) {
     Client c(ctx.port);
@@ -92,13 +94,20 @@ void early_answer_and_handler_timeout(void**) {
     c.send(get("/never"));
     never = c.response();
     waited = ms_since(start);
+    Client d(ctx.port);
+    d.send(get("/never-but-says-why"));
+    says_why = d.response();
   });
   assert_clean(out);
   assert_int_equal(early.status, 201);
   assert_string_equal(early.body.c_str(), "early");
   assert_int_equal(never.status, 503);
   assert_true(waited >= 250 && waited < 3000);
-  assert_contains(out.metrics, "reason=\"handler_timeout\"} 1");
+  assert_contains(never.body, "timed out waiting for the response");
+  // The handler says what the timeout means for its work.
+  assert_int_equal(says_why.status, 503);
+  assert_contains(says_why.body, "still writing; may be stored");
+  assert_contains(out.metrics, "reason=\"handler_timeout\"} 2");
 }
 
 void a_route_has_its_own_body_limit(void**) {
