@@ -145,8 +145,10 @@ struct HistorySection {
             "kept this long.",
             IntRange{60000, 3650LL * 86400000});
     v.field("max_bytes", max_bytes,
-            "Size the file may reach; beyond it the oldest raw points, then the oldest minutes, "
-            "5-minute buckets and hours are deleted (counted).",
+            "Size the file may reach (pages in use). A new series is stored only if it fits "
+            "under it (else its values are dropped, counted as max_bytes); when stored series "
+            "grow beyond it, their oldest raw points, then the oldest minutes, 5-minute buckets "
+            "and hours are deleted (counted).",
             IntRange{1024 * 1024, int64_t{1} << 40});
     v.field("retention_interval", retention_interval,
             "How often retention and the size limit are enforced.", IntRange{1000, 86400000});

@@ -22,6 +22,9 @@ constexpr size_t kFlushBytes = 256 * 1024;
 // small. The read connection scans ranges and keeps 1 MiB.
 constexpr int64_t kWriterCacheKib = 8192;
 constexpr int64_t kReaderCacheKib = 1024;
+// A client flooding new series keeps the history at its cap for as long as
+// it lasts: one line when the refusals start, again at most this often.
+constexpr int64_t kRefusalLogIntervalMs = 10 * 60 * 1000;
 
 }  // namespace
 
@@ -277,7 +280,8 @@ void History::post_write(std::function<void()> done) {
   size_t bytes = data->size();
   inflight_bytes_ += bytes;
   auto devices = std::make_shared<std::vector<DeviceRow>>(devices_.take_dirty());
-  WriteLimits limits{config_.max_series, unix_now_ms() - config_.aggregate_retention.count()};
+  WriteLimits limits{config_.max_series, unix_now_ms() - config_.aggregate_retention.count(),
+                     static_cast<int64_t>(config_.max_bytes.bytes)};
   auto r = std::make_shared<Result>();
   writer_.post(
       [this, data, devices, limits, r] {
@@ -305,6 +309,8 @@ void History::post_write(std::function<void()> done) {
           report_.written += static_cast<uint64_t>(r->stats.written);
           report_.dropped.duplicate += static_cast<uint64_t>(r->stats.duplicate);
           report_.dropped.max_series += static_cast<uint64_t>(r->stats.max_series);
+          report_.dropped.max_bytes += static_cast<uint64_t>(r->stats.max_bytes);
+          note_refusals(r->stats);
           report_.dropped.too_old += static_cast<uint64_t>(r->stats.too_old);
           report_.file_bytes = r->file_bytes;
           report_.series = r->series;
@@ -312,6 +318,30 @@ void History::post_write(std::function<void()> done) {
         }
         if (done) done();
       });
+}
+
+void History::note_refusals(const WriteStats& stats) {
+  bool refused = stats.max_bytes > 0 || stats.devices_refused > 0;
+  if (refused && !report_.refusing_new_series) {
+    int64_t now = unix_now_ms();
+    if (refusal_logged_ms_ == 0 || now - refusal_logged_ms_ >= kRefusalLogIntervalMs) {
+      refusal_logged_ms_ = now;
+      log::warn("history_refusing_new_series",
+                {{"path", path_},
+                 {"max_bytes", config_.max_bytes.bytes},
+                 {"action",
+                  "the file is at history.max_bytes: values of new series are not stored "
+                  "(edgemon_history_dropped_points_total{reason=\"max_bytes\"}), those of "
+                  "stored series still are and retention trims them; raise max_bytes or find "
+                  "the client inventing series"}});
+    }
+  }
+  // Until a batch finds room for a newcomer again.
+  if (refused) {
+    report_.refusing_new_series = true;
+  } else if (stats.series_added > 0) {
+    report_.refusing_new_series = false;
+  }
 }
 
 void History::enforce_retention(std::function<void()> done) {

@@ -34,6 +34,7 @@ namespace edgemon::store {
 struct HistoryDropped {
   uint64_t queue_full = 0;   // the queue was at history.max_queue_bytes
   uint64_t max_series = 0;   // a new series beyond history.max_series
+  uint64_t max_bytes = 0;    // a new series while the file is at history.max_bytes
   uint64_t duplicate = 0;    // same series and time already stored
   uint64_t too_old = 0;      // older than aggregate_retention
   uint64_t non_finite = 0;   // NaN or infinite
@@ -66,6 +67,9 @@ struct HistoryReport {
   uint64_t corrupt_files = 0;
   std::string moved_to;
   bool over_size = false;  // still above max_bytes after the last pass
+  // Set by a batch that refused a new series or device for max_bytes
+  // (store/history_budget.hpp), cleared by one that added a series.
+  bool refusing_new_series = false;
 };
 
 // What History::add() does per point, as a value any thread can make: the
@@ -168,6 +172,7 @@ class History final : public bus::PointConsumer {
   void start_retention_timer();
   void finish_stop();
   void post_write(std::function<void()> done);
+  void note_refusals(const WriteStats& stats);
 
   uv_loop_t* loop_;
   config::HistorySection config_;
@@ -186,6 +191,7 @@ class History final : public bus::PointConsumer {
   std::function<void()> stopped_;
   std::vector<std::function<void()>> after_open_;  // flush()es waiting for the open
   HistoryReport report_;
+  int64_t refusal_logged_ms_ = 0;  // rate limit of history_refusing_new_series
   // Declared before the threads: destroyed after their last job ran.
   std::unique_ptr<HistoryDb> writer_db_;
   std::unique_ptr<HistoryDb> reader_db_;

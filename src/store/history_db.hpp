@@ -27,7 +27,8 @@ namespace edgemon::store {
 
 namespace history_sql {
 class StatementCache;
-}
+class SizeBudget;
+}  // namespace history_sql
 
 struct HistoryOptions {
   std::string path;
@@ -61,6 +62,10 @@ struct WriteLimits {
   // Values older than this are not stored (retention would delete them at
   // once); 0 keeps everything.
   int64_t oldest_ms = 0;
+  // New series and devices are not added beyond this many bytes of pages in
+  // use (store/history_budget.hpp); values of stored series always are.
+  // 0: no cap.
+  int64_t max_bytes = 0;
 };
 
 // Values (one numeric field of one point each) by what became of them.
@@ -68,7 +73,12 @@ struct WriteStats {
   int64_t written = 0;
   int64_t duplicate = 0;   // same series and time already stored
   int64_t max_series = 0;  // a new series beyond history.max_series
+  int64_t max_bytes = 0;   // a new series that would take the file past max_bytes
   int64_t too_old = 0;     // older than the aggregate retention
+  int64_t series_added = 0;
+  // New devices not saved for max_bytes (they stay in the registry in
+  // memory and are saved once there is room).
+  int64_t devices_refused = 0;
 };
 
 struct RetentionLimits {
@@ -138,7 +148,8 @@ class HistoryDb {
 
   // Stores an encoded batch (store/history_batch.hpp) and the devices'
   // records in one transaction. A value whose series and time are already
-  // stored is ignored, so aggregates stay exact when agents replay.
+  // stored is ignored, so aggregates stay exact when agents replay. New
+  // series and devices are refused at limits.max_bytes (counted in *stats).
   std::string write(std::string_view batch, std::span<const DeviceRow> devices,
                     const WriteLimits& limits, WriteStats* stats);
   std::string load_devices(std::vector<DeviceRow>* out);
@@ -184,9 +195,14 @@ class HistoryDb {
  private:
   HistoryDb() = default;
   struct Group;
+  enum class Refusal { kNone, kMaxSeries, kMaxBytes };
   std::string load_series();
-  int64_t series_id(std::string_view key, const WriteLimits& limits, std::string* error,
-                    bool* refused, std::vector<std::string>* added);
+  int64_t series_id(std::string_view key, const WriteLimits& limits,
+                    history_sql::SizeBudget& budget, std::string* error, Refusal* refused,
+                    std::vector<std::string>* added);
+  // Upserts the devices' rows; a new one only if it fits in `budget`.
+  std::string save_devices(std::span<const DeviceRow> devices, history_sql::SizeBudget& budget,
+                           int64_t* refused);
   std::string upsert_groups(const char* sql, const std::vector<Group>& groups);
   std::string delete_before(const char* sql, int64_t before_ms, int64_t* deleted);
   std::string trim_to_size(const RetentionLimits& limits, RetentionStats* stats);

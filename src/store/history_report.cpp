@@ -1,5 +1,7 @@
 // The history and the device registry as an operator sees them: /metrics
 // and the "history" part of /status.
+#include <array>
+
 #include "core/clock.hpp"
 #include "store/history.hpp"
 
@@ -15,7 +17,8 @@ constexpr FamilyDesc kWritten{"edgemon_history_written_points_total",
 constexpr FamilyDesc kDropped{
     "edgemon_history_dropped_points_total",
     "Values not stored in the history, by reason: queue_full (history.max_queue_bytes), "
-    "max_series (history.max_series), duplicate (same series and time already stored), "
+    "max_series (history.max_series), max_bytes (a new series while the file is at "
+    "history.max_bytes), duplicate (same series and time already stored), "
     "too_old (older than aggregate_retention), non_finite (NaN or infinite), write_error.",
     Type::kCounter};
 constexpr FamilyDesc kDeleted{"edgemon_history_deleted_rows_total",
@@ -41,11 +44,19 @@ constexpr FamilyDesc kDevices{"edgemon_devices",
 constexpr FamilyDesc kDevicesActive{
     "edgemon_devices_active", "Devices seen within ingest.device_active_window.", Type::kGauge};
 
+// The same reasons, in the same order, in /metrics and /status.
+std::array<std::pair<const char*, uint64_t>, 7> reasons_of(const HistoryDropped& d) {
+  return {{{"queue_full", d.queue_full},
+           {"max_series", d.max_series},
+           {"max_bytes", d.max_bytes},
+           {"duplicate", d.duplicate},
+           {"too_old", d.too_old},
+           {"non_finite", d.non_finite},
+           {"write_error", d.write_error}}};
+}
+
 void add_dropped(cJSON* object, const HistoryDropped& d) {
-  std::pair<const char*, uint64_t> reasons[] = {
-      {"queue_full", d.queue_full}, {"max_series", d.max_series}, {"duplicate", d.duplicate},
-      {"too_old", d.too_old},       {"non_finite", d.non_finite}, {"write_error", d.write_error}};
-  for (const auto& [reason, n] : reasons)
+  for (const auto& [reason, n] : reasons_of(d))
     cJSON_AddNumberToObject(object, reason, static_cast<double>(n));
 }
 
@@ -62,12 +73,8 @@ void History::write_metrics(metrics::MetricSink& sink) const {
   sink.sample(report_.open ? 1.0 : 0.0);
   sink.begin(kWritten);
   sink.sample(static_cast<double>(report_.written));
-  const HistoryDropped& d = report_.dropped;
-  std::pair<const char*, uint64_t> reasons[] = {
-      {"queue_full", d.queue_full}, {"max_series", d.max_series}, {"duplicate", d.duplicate},
-      {"too_old", d.too_old},       {"non_finite", d.non_finite}, {"write_error", d.write_error}};
   sink.begin(kDropped);
-  for (const auto& [reason, n] : reasons)
+  for (const auto& [reason, n] : reasons_of(report_.dropped))
     sink.sample({{"reason", reason}}, static_cast<double>(n));
   const HistoryDeleted& x = report_.deleted;
   struct Row {
@@ -114,6 +121,7 @@ void History::write_status(cJSON* root) const {
   cJSON_AddNumberToObject(h, "file_bytes", static_cast<double>(report_.file_bytes));
   cJSON_AddNumberToObject(h, "max_bytes", static_cast<double>(config_.max_bytes.bytes));
   cJSON_AddBoolToObject(h, "over_max_bytes", report_.over_size);
+  cJSON_AddBoolToObject(h, "refusing_new_series", report_.refusing_new_series);
   cJSON_AddNumberToObject(h, "series", static_cast<double>(report_.series));
   cJSON_AddNumberToObject(h, "queue_bytes", static_cast<double>(queue_bytes()));
   cJSON_AddNumberToObject(h, "written_points", static_cast<double>(report_.written));

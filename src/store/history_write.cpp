@@ -2,10 +2,12 @@
 // per-5-minute and per-hour aggregates in one transaction. Points may come in any order (an
 // agent replaying its backlog): each aggregate bucket is upserted, so
 // min/max/sum/count are right whatever the order, and a value whose raw row
-// already exists is counted once.
+// already exists is counted once. New series and devices are added only
+// within history.max_bytes (store/history_budget.hpp).
 #include <map>
 
 #include "store/history_batch.hpp"
+#include "store/history_budget.hpp"
 #include "store/history_db.hpp"
 #include "store/history_internal.hpp"
 
@@ -36,6 +38,7 @@ constexpr const char* kUpsertDevice =
     "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (device) DO UPDATE SET tags = excluded.tags, "
     "first_seen_ms = min(first_seen_ms, excluded.first_seen_ms), "
     "last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), points = excluded.points";
+constexpr const char* kDeviceStored = "SELECT 1 FROM devices WHERE device = ?1";
 constexpr const char* kLoadDevices =
     "SELECT device, tags, first_seen_ms, last_seen_ms, points FROM devices";
 
@@ -70,13 +73,22 @@ struct HistoryDb::Group {
   }
 };
 
-int64_t HistoryDb::series_id(std::string_view key, const WriteLimits& limits, std::string* error,
-                             bool* refused, std::vector<std::string>* added) {
+int64_t HistoryDb::series_id(std::string_view key, const WriteLimits& limits, SizeBudget& budget,
+                             std::string* error, Refusal* refused,
+                             std::vector<std::string>* added) {
   if (auto it = series_.find(key); it != series_.end()) return it->second;
   if (static_cast<int64_t>(series_.size()) >= limits.max_series) {
-    *refused = true;
+    *refused = Refusal::kMaxSeries;
     return 0;
   }
+  // With room for its first value's rows too: a series admitted without
+  // them would only hold a slot.
+  int64_t bytes = series_bytes(key.size());
+  if (!budget.fits(bytes + kRawRowBytes + 3 * kAggregateRowBytes)) {
+    *refused = Refusal::kMaxBytes;
+    return 0;
+  }
+  budget.spend(bytes);
   std::string_view parts[4];
   std::string_view rest = key;
   for (int i = 0; i < 4; ++i) {
@@ -124,6 +136,10 @@ std::string HistoryDb::write(std::string_view batch, std::span<const DeviceRow> 
   std::vector<std::string> added;
   Transaction tx(db_);
   std::string error = tx.begin();
+  // Measured once a batch, inside its transaction: the pages the last
+  // commit (this writer's or retention's) left in use.
+  SizeBudget budget;
+  if (error.empty() && limits.max_bytes > 0) budget = SizeBudget(limits.max_bytes, used_bytes());
   PointBatchReader reader(batch);
   DecodedPoint p;
   std::string key;
@@ -136,11 +152,11 @@ std::string HistoryDb::write(std::string_view batch, std::span<const DeviceRow> 
       }
       key.assign(p.device).append(1, '\0').append(p.measurement).append(1, '\0');
       key.append(field).append(1, '\0').append(tags);
-      bool refused = false;
-      int64_t id = series_id(key, limits, &error, &refused, &added);
+      Refusal refused = Refusal::kNone;
+      int64_t id = series_id(key, limits, budget, &error, &refused, &added);
       if (!error.empty()) break;
-      if (refused) {
-        ++counted.max_series;
+      if (refused != Refusal::kNone) {
+        ++(refused == Refusal::kMaxSeries ? counted.max_series : counted.max_bytes);
         continue;
       }
       Stmt q(*statements_, kInsertRaw);
@@ -151,11 +167,19 @@ std::string HistoryDb::write(std::string_view batch, std::span<const DeviceRow> 
         continue;
       }
       ++counted.written;
+      budget.spend(kRawRowBytes);
       for (Level& level : levels) {
         int64_t start = bucket_start(p.t_ms, level.width);
-        Group& g = level.groups[{id, start}];
-        g.series = id;
-        g.t_ms = start;
+        auto [it, fresh] = level.groups.try_emplace({id, start});
+        Group& g = it->second;
+        if (fresh) {
+          // A new bucket of a stored series may be an update of a row the
+          // file has: counted as a new row all the same (an estimate high
+          // by one row per series and table a batch).
+          budget.spend(kAggregateRowBytes);
+          g.series = id;
+          g.t_ms = start;
+        }
         g.add(p.t_ms, value);
       }
     }
@@ -170,20 +194,38 @@ std::string HistoryDb::write(std::string_view batch, std::span<const DeviceRow> 
   for (const Level& level : levels) {
     if (error.empty()) error = upsert_groups(level.upsert, flat(level.groups));
   }
-  for (size_t i = 0; error.empty() && i < devices.size(); ++i) {
-    const DeviceRow& d = devices[i];
-    Stmt q(*statements_, kUpsertDevice);
-    q.bind(1, d.device).bind(2, d.tags_json).bind(3, d.first_seen_ms).bind(4, d.last_seen_ms);
-    q.bind(5, d.points);
-    error = q.run(db_, "save device");
-  }
+  if (error.empty()) error = save_devices(devices, budget, &counted.devices_refused);
   if (error.empty()) error = tx.commit();
   if (!error.empty()) {
     for (const std::string& k : added)
       series_.erase(k);
     return error;
   }
+  counted.series_added = static_cast<int64_t>(added.size());
   *stats = counted;
+  return "";
+}
+
+std::string HistoryDb::save_devices(std::span<const DeviceRow> devices, SizeBudget& budget,
+                                    int64_t* refused) {
+  for (const DeviceRow& d : devices) {
+    int64_t bytes = device_bytes(d.device.size(), d.tags_json.size());
+    if (budget.fits(bytes)) {
+      budget.spend(bytes);
+    } else {
+      // Looked up only here: a stored device is updated in place.
+      Stmt known(*statements_, kDeviceStored);
+      known.bind(1, d.device);
+      if (known.step() != SQLITE_ROW) {
+        ++*refused;
+        continue;
+      }
+    }
+    Stmt q(*statements_, kUpsertDevice);
+    q.bind(1, d.device).bind(2, d.tags_json).bind(3, d.first_seen_ms).bind(4, d.last_seen_ms);
+    q.bind(5, d.points);
+    if (std::string e = q.run(db_, "save device"); !e.empty()) return e;
+  }
   return "";
 }
 

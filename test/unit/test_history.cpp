@@ -1,8 +1,9 @@
 // The local history: points written then queried back, aggregates equal to
 // a computation over the raw points whatever the order they came in,
-// retention and the size cap deleting exactly what they should, the series
-// and queue bounds counted, a corrupt file moved aside, devices surviving a
-// restart, and the four endpoints over real HTTP.
+// retention and the size cap deleting exactly what they should, the cap
+// refusing new series before a write rather than evicting stored ones, the
+// series and queue bounds counted, a corrupt file moved aside, devices
+// surviving a restart, and the four endpoints over real HTTP.
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -498,6 +499,139 @@ void max_series_is_enforced_and_counted(void**) {
   stop(l, h);
 }
 
+// Pages in use, as retention and the write budget count them.
+int64_t used_bytes(RawDb& raw) {
+  return (raw.scalar("PRAGMA page_count") - raw.scalar("PRAGMA freelist_count")) *
+         raw.scalar("PRAGMA page_size");
+}
+
+// A client inventing series (and devices) while the file is near
+// history.max_bytes: its new series stop where the file would pass the cap,
+// every value refused is counted, the series stored before keep receiving
+// values, and retention then has nothing to delete -- the flood evicts
+// nothing that was there.
+void max_bytes_refuses_new_series_not_stored_ones(void**) {
+  TempDir dir;
+  std::string path = dir.file("history.db");
+  Loop l;
+  History h(&l.loop);
+  config::HistorySection c = history_config();
+  constexpr int64_t kCap = 1024 * 1024;
+  c.max_bytes = config::ByteSize(kCap);
+  c.max_series = 1000000;  // the cap, not the series bound, must stop it
+  h.start(c, path, std::chrono::minutes(5));
+  // Legitimate: 3 devices x 4 fields, 2 h of points every 10 s.
+  int64_t now = unix_now_ms();
+  int64_t t0 = (now - 3 * kHour) / kMinute * kMinute;
+  auto legit = [&](int64_t t) {
+    std::vector<Point> points;
+    for (int d = 0; d < 3; ++d) {
+      points.push_back(point("dev-" + std::to_string(d), t,
+                             {{"cpu", 1.5}, {"memory", 2.5}, {"disk", 3.5}, {"temp", 4.5}}));
+    }
+    return points;
+  };
+  for (int64_t t = t0; t < t0 + 2 * kHour; t += 10000)
+    h.add(legit(t));
+  flush(l, h);
+  constexpr int64_t kLegitPoints = 2 * 360;
+  assert_int_equal(h.report().written, kLegitPoints * 12);
+  assert_int_equal(h.report().series, 12);
+  int64_t legit_minutes = 0;
+  {
+    RawDb raw(path);
+    assert_true(used_bytes(raw) < kCap / 2);
+    legit_minutes = count(raw, "SELECT count(*) FROM minute");
+    assert_int_equal(legit_minutes, 12 * 120);
+  }
+
+  // The flood: every point a new device and a new series, in batches of
+  // 2000 (about a megabyte of file each), each with the legitimate devices'
+  // latest points among them.
+  constexpr int kRounds = 12;
+  constexpr int kPerRound = 2000;
+  int64_t peak = 0;
+  for (int r = 0; r < kRounds; ++r) {
+    int64_t t = t0 + 2 * kHour + r * 10000;
+    std::vector<Point> points = legit(t);
+    for (int i = 0; i < kPerRound; ++i) {
+      std::string name = "evil-" + std::to_string(r) + "-" + std::to_string(i);
+      points.push_back(point(name, t, {{"x", 1.0}}, {{"tag", name + "-padding-padding"}}));
+    }
+    h.add(points);
+    flush(l, h);
+    RawDb raw(path);
+    peak = std::max(peak, used_bytes(raw));
+  }
+  print_message("cap %lld, peak used %lld, series %lld, refused %llu\n", (long long)kCap,
+                (long long)peak, (long long)h.report().series,
+                (unsigned long long)h.report().dropped.max_bytes);
+  // The bound held before each write, not after: the file never passed it
+  // (newcomers stop within the budget's page slack of it, 64 KiB, plus what
+  // the estimates left over).
+  assert_true(peak <= kCap);
+  assert_true(peak > kCap - 256 * 1024);
+  // Some newcomers fit below the cap (it is not refusing everything), far
+  // from all of them did.
+  int64_t admitted = h.report().series - 12;
+  assert_true(admitted > 100);
+  assert_true(admitted < kRounds * kPerRound / 4);
+  // Every value refused is counted, under its own reason.
+  assert_int_equal(h.report().dropped.max_bytes, kRounds * kPerRound - admitted);
+  assert_int_equal(h.report().dropped.max_series, 0);
+  assert_int_equal(h.report().dropped.queue_full, 0);
+  assert_true(h.report().refusing_new_series);
+  std::string refused_line = "edgemon_history_dropped_points_total{reason=\"max_bytes\"} " +
+                             std::to_string(kRounds * kPerRound - admitted) + "\n";
+  assert_contains(metrics_text(h), refused_line);
+  // The stored series received every value during the flood, and still do.
+  for (int r = 0; r < 3; ++r)
+    h.add(legit(t0 + 2 * kHour + (kRounds + r) * 10000));
+  flush(l, h);
+  int64_t legit_values = (kLegitPoints + kRounds + 3) * 12;
+  int64_t evil_devices = 0;
+  {
+    RawDb raw(path);
+    assert_int_equal(count(raw,
+                           "SELECT count(*) FROM raw JOIN series ON series.id = raw.series "
+                           "WHERE series.device LIKE 'dev-%'"),
+                     legit_values);
+    assert_int_equal(count(raw, "SELECT count(*) FROM series WHERE device LIKE 'evil-%'"),
+                     admitted);
+    // New devices stop at the cap as well.
+    evil_devices = count(raw, "SELECT count(*) FROM devices WHERE device LIKE 'evil-%'");
+    assert_true(evil_devices < kRounds * kPerRound / 4);
+    assert_true(used_bytes(raw) <= kCap);
+  }
+  assert_int_equal(h.devices().size(), 3 + kRounds * kPerRound);
+  // Retention after the flood finds the file within its cap: no row stored
+  // before the flood is deleted to make room for it.
+  bool done = false;
+  h.enforce_retention([&] { done = true; });
+  l.run();
+  assert_true(done);
+  const HistoryDeleted& deleted = h.report().deleted;
+  assert_int_equal(deleted.raw_max_bytes + deleted.minute_max_bytes +
+                       deleted.five_minute_max_bytes + deleted.hour_max_bytes,
+                   0);
+  assert_false(h.report().over_size);
+  {
+    RawDb raw(path);
+    assert_int_equal(count(raw,
+                           "SELECT count(*) FROM raw JOIN series ON series.id = raw.series "
+                           "WHERE series.device LIKE 'dev-%'"),
+                     legit_values);
+    assert_int_equal(count(raw,
+                           "SELECT min(t_ms) FROM raw JOIN series ON series.id = raw.series "
+                           "WHERE series.device LIKE 'dev-%'"),
+                     t0);
+    assert_true(count(raw,
+                      "SELECT count(*) FROM minute JOIN series ON series.id = minute.series "
+                      "WHERE series.device LIKE 'dev-%'") >= legit_minutes);
+  }
+  stop(l, h);
+}
+
 void queue_bound_drops_are_counted(void**) {
   TempDir dir;
   Loop l;
@@ -768,6 +902,7 @@ int main() {
       cmocka_unit_test(schema_1_file_gains_five_minute_buckets),
       cmocka_unit_test(size_cap_deletes_the_oldest_first),
       cmocka_unit_test(max_series_is_enforced_and_counted),
+      cmocka_unit_test(max_bytes_refuses_new_series_not_stored_ones),
       cmocka_unit_test(queue_bound_drops_are_counted),
       cmocka_unit_test(strings_and_non_finite_values_are_not_kept),
       cmocka_unit_test(corrupt_file_is_moved_aside),
