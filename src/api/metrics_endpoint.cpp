@@ -5,8 +5,12 @@
 
 namespace edgemon::api {
 
-MetricsEndpoint::MetricsEndpoint(const bus::LatestRegistry& families, std::vector<LiveSection> live)
+MetricsEndpoint::MetricsEndpoint(uv_loop_t* loop, const bus::LatestRegistry& families,
+                                 std::vector<LiveSection> live)
     : families_(families) {
+  uv_check_init(loop, turn_end_.get());  // cannot fail on a valid loop
+  turn_end_.mark_initialized();
+  turn_end_.get()->data = this;
   for (auto& section : live)
     live_.push_back(CachedSection{std::move(section), 0, false, {}});
   metrics::PrometheusTextWriter writer(static_families_);
@@ -30,6 +34,25 @@ void MetricsEndpoint::refresh() {
   body_ = std::move(body);
   generation_ = families_.generation();
   gzip_current_ = false;  // Recompressed lazily, only if a client asks for gzip.
+  gzip_tail_.reset();     // It continues the old body's compressor.
+}
+
+const std::shared_ptr<const std::string>& MetricsEndpoint::live_text() {
+  if (live_text_) return live_text_;
+  auto live = std::make_shared<std::string>();
+  live->reserve(8192);
+  render_live(*live);
+  live_text_ = std::move(live);
+  uv_check_start(turn_end_.get(), [](uv_check_t* check) {
+    if (check->data != nullptr) static_cast<MetricsEndpoint*>(check->data)->end_turn();
+  });
+  return live_text_;
+}
+
+void MetricsEndpoint::end_turn() {
+  live_text_.reset();
+  gzip_tail_.reset();
+  uv_check_stop(turn_end_.get());
 }
 
 void MetricsEndpoint::render_live(std::string& out) {
@@ -53,25 +76,25 @@ void MetricsEndpoint::render_live(std::string& out) {
 
 void MetricsEndpoint::handle(const http::Request& request, http::Response& response) {
   refresh();
-  std::string live;
-  live.reserve(8192);
-  render_live(live);
-
+  std::shared_ptr<const std::string> live = live_text();
   response.content_type = std::string(metrics::kPrometheusContentType);
   if (request.accepts_gzip()) {
     if (!gzip_current_) gzip_current_ = gzip_.compress(*body_);
-    std::string tail = gzip_current_ ? gzip_.finish(live) : std::string();
-    if (!tail.empty()) {
+    if (gzip_current_ && !gzip_tail_) {
+      std::string tail = gzip_.finish(*live);
+      if (!tail.empty()) gzip_tail_ = std::make_shared<const std::string>(std::move(tail));
+    }
+    if (gzip_current_ && gzip_tail_) {
       response.headers.emplace_back("Content-Encoding", "gzip");
       response.headers.emplace_back("Vary", "Accept-Encoding");
       response.add_body(gzip_.bytes());
-      response.add_body(std::make_shared<const std::string>(std::move(tail)));
+      response.add_body(gzip_tail_);
       return;
     }
     // zlib failed (out of memory): fall through to an uncompressed answer.
   }
   response.add_body(body_);
-  response.add_body(std::make_shared<const std::string>(std::move(live)));
+  response.add_body(std::move(live));
 }
 
 }  // namespace edgemon::api

@@ -1,7 +1,9 @@
 #pragma once
 // GET /metrics: the last collection's text (rendered once per collection and
 // shared into every response without copying) followed by the daemon's live
-// counters, which are rendered per request because they move per request.
+// counters, rendered once per loop turn that serves /metrics: the requests
+// read in one turn (a client pipelining hundreds of them) share one buffer,
+// while a request in a later turn sees what the earlier ones counted.
 #include <functional>
 #include <memory>
 #include <string>
@@ -9,6 +11,7 @@
 
 #include "api/gzip_body.hpp"
 #include "bus/latest_registry.hpp"
+#include "core/uv_handle.hpp"
 #include "http/server.hpp"
 
 namespace edgemon::api {
@@ -25,7 +28,8 @@ class MetricsEndpoint {
 
   // `families`: what the sources published (the body, re-rendered when its
   // generation moves); `live`: the daemon's own counters.
-  MetricsEndpoint(const bus::LatestRegistry& families, std::vector<LiveSection> live);
+  MetricsEndpoint(uv_loop_t* loop, const bus::LatestRegistry& families,
+                  std::vector<LiveSection> live);
   void handle(const http::Request& request, http::Response& response);
 
  private:
@@ -38,6 +42,9 @@ class MetricsEndpoint {
 
   void refresh();
   void render_live(std::string& out);
+  // This turn's live text (and its gzip tail), made on first use.
+  const std::shared_ptr<const std::string>& live_text();
+  void end_turn();
 
   const bus::LatestRegistry& families_;
   std::vector<CachedSection> live_;
@@ -46,6 +53,10 @@ class MetricsEndpoint {
   std::shared_ptr<const std::string> body_;
   GzipPrefix gzip_;
   bool gzip_current_ = false;
+  std::shared_ptr<const std::string> live_text_;
+  std::shared_ptr<const std::string> gzip_tail_;
+  // Runs after the turn's I/O callbacks, only in turns that rendered.
+  UvHandle<uv_check_t> turn_end_;
 };
 
 }  // namespace edgemon::api

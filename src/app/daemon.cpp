@@ -70,7 +70,7 @@ class Daemon final {
         history_endpoints_(history_),
         alerts_(loop),
         status_(info_, scheduler_),
-        metrics_(registry_,
+        metrics_(loop, registry_,
                  {{[this](metrics::MetricSink& sink) { scheduler_.write_health(sink); },
                    [this] { return scheduler_.generation(); }},
                   {[this](metrics::MetricSink& sink) { server_->write_metrics(sink); }, nullptr},
