@@ -22,6 +22,10 @@ constexpr uint64_t kLingerMs = 2000;
 // than a vectored write for the small JSON answers.
 constexpr size_t kInlineBodyBytes = 4096;
 
+// How long a connection over the limits has to send its head (to be
+// answered if it asks for /health).
+constexpr uint64_t kOverLimitHeadMs = 1000;
+
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 }  // namespace
@@ -49,8 +53,9 @@ Connection::Connection(ConnectionOwner* owner, uv_loop_t* loop)
   shutdown_req_.data = this;
 }
 
-bool Connection::start(int fd, Admission admission) {
+bool Connection::start(int fd, Admission admission, bool reads_head) {
   rejected_ = admission != Admission::kServe;
+  admission_ = admission;
   if (uv_tcp_open(&tcp_, fd) != 0) {
     ::close(fd);
     close();
@@ -66,14 +71,24 @@ bool Connection::start(int fd, Admission admission) {
   counted_ = true;
   owner_->metrics().connection_opened();
   start_reading();
-  if (admission == Admission::kTooMany) {
-    respond_error(503, "too many connections", RejectReason::kTooManyConnections);
-  } else if (admission == Admission::kTooManyFromAddress) {
-    respond_error(503, "too many connections from this address", RejectReason::kTooManyFromAddress);
-  } else {
+  if (!rejected_) {
     arm(TimerKind::kIdle);
+  } else if (reads_head) {
+    // The head must come at once: the slot is one of a few.
+    request_started_ = true;
+    arm(TimerKind::kHeader);
+  } else {
+    refuse_admission();
   }
   return !closing_;
+}
+
+void Connection::refuse_admission() {
+  if (admission_ == Admission::kTooMany) {
+    respond_error(503, "too many connections", RejectReason::kTooManyConnections);
+  } else {
+    respond_error(503, "too many connections from this address", RejectReason::kTooManyFromAddress);
+  }
 }
 
 void Connection::start_reading() {
@@ -160,6 +175,10 @@ void Connection::process(const char* data, size_t len) {
 }
 
 void Connection::on_headers_complete() {
+  if (rejected_ && (parser_.has_body() || !owner_->always_answered(parser_.request()))) {
+    refuse_admission();
+    return;
+  }
   head_done_ns_ = uv_hrtime();
   request_counted_ = true;
   owner_->metrics().request_started();
@@ -231,7 +250,7 @@ void Connection::finish_request(std::string_view route, Response&& response) {
   const Request& request = parser_.request();
   std::string_view method = request.method;  // static storage
   int status = response.status;
-  bool keep_alive = parser_.keep_alive() && !owner_->draining();
+  bool keep_alive = parser_.keep_alive() && !owner_->draining() && !rejected_;
   release_reservation();  // the answer's own bytes are charged instead
   queue_response(std::move(response), method == "HEAD", keep_alive);
   owner_->metrics().request_done(method, route, status,
@@ -378,7 +397,8 @@ void Connection::arm(TimerKind kind) {
       timeout_ms = limits.idle_timeout_ms;
       break;
     case TimerKind::kHeader:
-      timeout_ms = limits.header_timeout_ms;
+      timeout_ms = rejected_ ? std::min<uint64_t>(limits.header_timeout_ms, kOverLimitHeadMs)
+                             : limits.header_timeout_ms;
       break;
     case TimerKind::kBody:
     case TimerKind::kHandler:
@@ -413,7 +433,11 @@ void Connection::on_timer() {
   }
   switch (timer_kind_) {
     case TimerKind::kHeader:
-      respond_error(408, "timed out waiting for the request head", RejectReason::kHeaderTimeout);
+      if (rejected_) {
+        refuse_admission();
+      } else {
+        respond_error(408, "timed out waiting for the request head", RejectReason::kHeaderTimeout);
+      }
       break;
     case TimerKind::kBody:
       respond_error(408, "timed out waiting for the request body", RejectReason::kBodyTimeout);

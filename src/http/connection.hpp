@@ -57,6 +57,8 @@ class ConnectionOwner {
                      Response* rejection, std::string_view* route) = 0;
   // Shared by every connection (http.limits.memory_budget).
   virtual MemoryBudget& budget() = 0;
+  // A route answered even to a connection over the limits (Route::always_answered).
+  virtual bool always_answered(const Request& head) = 0;
   // Routes the request and runs access checks (unless admitted already) and
   // the handler; returns the route label for metrics.
   virtual std::string_view handle(const Request& request, Response& response) = 0;
@@ -70,10 +72,12 @@ class Connection {
   // The owner keeps track of the returned object until connection_freed().
   static Connection* create(ConnectionOwner* owner, uv_loop_t* loop);
   // Takes over an accepted socket. A rejected connection (over
-  // max_connections, or its address's share) is answered 503 and closed. On
-  // failure the connection closes itself and returns false.
+  // max_connections, or its address's share) is answered 503 and closed;
+  // with `reads_head`, only once its first request head shows that it is
+  // not for a route that is always answered (GET /health), within a
+  // second. On failure the connection closes itself and returns false.
   enum class Admission { kServe, kTooMany, kTooManyFromAddress };
-  bool start(int fd, Admission admission);
+  bool start(int fd, Admission admission, bool reads_head = false);
 
   // Graceful stop: close now if idle, else after the response in progress,
   // and at `deadline_ms` (uv_now) at the latest.
@@ -83,6 +87,8 @@ class Connection {
   void detach() { owner_ = nullptr; }
   bool closing() const { return closing_; }
   bool rejected() const { return rejected_; }
+  // Over the limits and still waiting for the head that decides.
+  bool awaiting_head() const { return rejected_ && !closing_ && timer_kind_ == TimerKind::kHeader; }
 
  private:
   enum class TimerKind { kNone, kIdle, kHeader, kBody, kHandler, kResume, kLinger };
@@ -102,6 +108,7 @@ class Connection {
   void finish_request(std::string_view route, Response&& response);
   void drop_deferred();
   void respond_error(int status, std::string_view message, RejectReason reason);
+  void refuse_admission();
   void queue_response(Response&& response, bool head_only, bool keep_alive);
   void queue_write(Write* write);
   void on_write_done(Write* write, int status);
@@ -146,6 +153,7 @@ class Connection {
   bool peer_eof_ = false;
   bool closing_ = false;
   bool rejected_ = false;
+  Admission admission_ = Admission::kServe;
   bool draining_ = false;
   bool counted_ = false;  // in the connections gauge
 };

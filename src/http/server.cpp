@@ -11,6 +11,9 @@ namespace edgemon::http {
 
 namespace {
 
+// Connections over the limits that may send a head at once (Connection::start).
+constexpr size_t kOverLimitReaders = 16;
+
 // Each connection is a file descriptor, and a default shell allows 1024.
 // The hard limit is what the administrator granted, so take all of it.
 void raise_open_files_limit(int64_t max_connections) {
@@ -139,14 +142,28 @@ void Server::accept(int fd) {
   }
   Connection* connection = Connection::create(this, loop_);
   live_.insert(connection);
+  bool reads_head = false;
   if (admission == Admission::kServe) {
     ++served_;  // given back in connection_closing()
     if (share) {
       ++per_address_[*share];
       counted_address_.emplace(connection, *share);
     }
+  } else {
+    // A monitor must still learn that the daemon lives while clients hold
+    // every slot: a few more slots, each for a second, read one head.
+    std::erase_if(over_limit_readers_, [](const Connection* c) { return !c->awaiting_head(); });
+    if (over_limit_readers_.size() < kOverLimitReaders) {
+      reads_head = true;
+      over_limit_readers_.insert(connection);
+    }
   }
-  connection->start(fd, admission);
+  connection->start(fd, admission, reads_head);
+}
+
+bool Server::always_answered(const Request& head) {
+  Router::Match match = router_.find(head.method, head.path);
+  return match.route != nullptr && match.route->always_answered;
 }
 
 uint32_t Server::connections_from(const IpAddress& share) const {
@@ -239,6 +256,7 @@ std::string_view Server::handle(const Request& request, Response& response) {
 
 void Server::connection_closing(Connection* connection) {
   if (!connection->rejected()) --served_;
+  over_limit_readers_.erase(connection);
   if (auto it = counted_address_.find(connection); it != counted_address_.end()) {
     auto share = per_address_.find(it->second);
     if (share != per_address_.end() && --share->second == 0) per_address_.erase(share);

@@ -71,6 +71,7 @@ class Server final : private ConnectionOwner {
   bool admit(const Request& head, uint64_t body_bytes, uint64_t* reserve, Response* rejection,
              std::string_view* route) override;
   MemoryBudget& budget() override { return budget_; }
+  bool always_answered(const Request& head) override;
   std::string_view handle(const Request& request, Response& response) override;
   // The access rules for a routed request: true, or false with *rejection.
   bool check_access(Group group, const Request& request, Response* rejection);
@@ -110,6 +111,9 @@ class Server final : private ConnectionOwner {
   std::vector<std::string> listening_;
   std::unordered_set<Connection*> live_;  // until connection_freed
   size_t served_ = 0;                     // open, not rejected, not closing
+  // Connections over the limits waiting for their head, in case it asks
+  // for /health (Connection::start's reads_head).
+  std::unordered_set<const Connection*> over_limit_readers_;
   bool shutting_down_ = false;
   bool finished_ = false;
   std::function<void()> done_;

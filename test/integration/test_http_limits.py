@@ -276,9 +276,25 @@ def test_max_connections_503():
                 rs = recv_responses(s, 1, 5 * SLOW)
                 check(rs and rs[0].status == 200, f"connection {len(held) + 1} of 4: {rs}")
                 held.append(s)
-            responses, _ = exchange(d, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            responses, _ = exchange(d, b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
             check(len(responses) == 1, f"5th connection: {len(responses)} responses")
             check_json_error(responses[0], 503)
+            # /health is answered all the same (and the connection closed):
+            # a monitor still learns that the daemon lives.
+            responses, _ = exchange(d, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            check(len(responses) == 1 and responses[0].status == 200,
+                  f"/health at the connection limit: {responses}")
+            check(responses[0].header("Connection") == "close",
+                  f"/health over the limit kept alive: {responses[0].headers}")
+            # A client over the limit that says nothing is refused within
+            # a second, not held for header_timeout.
+            s = connect(d.host, d.port)
+            t0 = time.monotonic()
+            rs = recv_responses(s, 1, 5 * SLOW)
+            took = time.monotonic() - t0
+            s.close()
+            check(rs and rs[0].status == 503 and took < 1.0 + 0.5 * SLOW,
+                  f"silent client over the limit: {rs} after {took:.2f}s")
         finally:
             for s in held:
                 s.close()
@@ -306,7 +322,7 @@ def test_one_address_cannot_take_every_connection():
     with Daemon(sets=["http.limits.max_connections_per_address=8"]) as d:
         held = [connect_from("127.0.0.2", d) for _ in range(share + extra)]
         try:
-            request = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+            request = b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n"
             statuses = []
             for s in held:
                 try:
@@ -365,7 +381,8 @@ def test_2000_concurrent_connections():
         baseline_rss = harness.rss_bytes(d.pid)
         sel = selectors.DefaultSelector()
         socks = {}
-        request = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        # Not /health: that one is answered over the limit too.
+        request = b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n"
         for i in range(count):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setblocking(False)
