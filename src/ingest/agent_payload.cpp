@@ -70,6 +70,11 @@ std::string check_text(std::string_view text, int64_t max_bytes, std::string_vie
   if (text.find_first_of("\r\n") != std::string_view::npos) {
     return "contains a line break, which line protocol cannot carry";
   }
+  // Names and tag values become series keys and stored names, which a
+  // control character has no business in (and which break what prints them).
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "contains a control character";
+  }
   if (static_cast<int64_t>(text.size()) > max_bytes) {
     return "is " + std::to_string(text.size()) + " bytes long, more than " + std::string(limit) +
            " (" + std::to_string(max_bytes) + ")";

@@ -377,12 +377,21 @@ std::string LineParser::parse(std::string_view line, bool check_utf8, Point* poi
 
 // A NUL is valid UTF-8, but names and tag values are keys of the series
 // (and of the history's index, which separates them with NUL): one inside
-// would let a point pose as another series.
-bool has_nul(std::string_view text) {
-  return text.find('\0') != std::string_view::npos;
+// would let a point pose as another series. The other control bytes have
+// no business in a name either, and break whatever prints one.
+std::string control_byte(std::string_view text) {
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte == 0) return "NUL byte";
+    if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      return std::string("control byte 0x") + kHex[byte >> 4] + kHex[byte & 15];
+    }
+  }
+  return {};
 }
 
-// Length, reserved names, NUL and UTF-8 of a tag or field key, after unescaping.
+// Length, reserved names, control bytes and UTF-8 of a tag or field key, after unescaping.
 std::string LineParser::check_key(std::string_view what, const std::string& key) const {
   if (static_cast<int64_t>(key.size()) > limits_.max_key_bytes) {
     return longer_than(std::string(what) + " " + quoted(key), limits_.max_key_bytes);
@@ -392,7 +401,9 @@ std::string LineParser::check_key(std::string_view what, const std::string& key)
            " (time, _field and _measurement cannot be tag or field keys)";
   }
   if (bad_utf8(key)) return "invalid UTF-8 in " + std::string(what) + " " + quoted(key);
-  if (has_nul(key)) return "NUL byte in " + std::string(what) + " " + quoted(key);
+  if (std::string c = control_byte(key); !c.empty()) {
+    return c + " in " + std::string(what) + " " + quoted(key);
+  }
   return {};
 }
 
@@ -407,7 +418,9 @@ std::string LineParser::parse_measurement(Point* point) {
   if (bad_utf8(point->measurement)) {
     return "invalid UTF-8 in measurement " + quoted(point->measurement);
   }
-  if (has_nul(point->measurement)) return "NUL byte in measurement " + quoted(point->measurement);
+  if (std::string c = control_byte(point->measurement); !c.empty()) {
+    return c + " in measurement " + quoted(point->measurement);
+  }
   return {};
 }
 
@@ -447,7 +460,9 @@ std::string LineParser::parse_tag() {
     return longer_than("value of tag " + quoted(tag.key), limits_.max_tag_value_bytes);
   }
   if (bad_utf8(tag.value)) return "invalid UTF-8 in the value of tag " + quoted(tag.key);
-  if (has_nul(tag.value)) return "NUL byte in the value of tag " + quoted(tag.key);
+  if (std::string c = control_byte(tag.value); !c.empty()) {
+    return c + " in the value of tag " + quoted(tag.key);
+  }
   return {};
 }
 

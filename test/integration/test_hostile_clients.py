@@ -10,6 +10,11 @@ serves the whole file; attackers come from 127.0.0.2 and up, which the
 per-address share does not exempt."""
 
 import gzip
+import json
+import os
+import resource
+import shutil
+import signal
 import socket
 import threading
 import time
@@ -246,6 +251,106 @@ def test_invented_devices_with_long_tags_are_refused():
                          {"Authorization": "Bearer " + FLEET_TOKEN}).status for i in range(1000)}
     check(statuses == {400}, f"statuses {statuses}")
     check(b"fake" not in d.get("/devices").body, "an invented device was registered")
+
+
+def test_idle_connections_from_one_address_lock_nobody_out():
+    """1,024 connections from 127.0.0.2 that never send a byte (they took
+    every slot, /health included, for idle_timeout before): 64 are served,
+    the rest are refused within a second each; another address is served
+    throughout."""
+    d = hub()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    before = counter(d, "edgemon_http_rejected_total", {"reason": "too_many_from_address"})
+    with Attack("1024 idle connections from one address"):
+        socks = []
+        try:
+            for _ in range(1024):
+                s = socket.socket()
+                s.bind(("127.0.0.2", 0))
+                s.connect((d.host, d.port))
+                socks.append(s)
+            other = socket.socket()
+            other.settimeout(5)
+            other.bind(("127.0.0.3", 0))
+            other.connect((d.host, d.port))
+            other.sendall(b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = other.recv(100)
+            other.close()
+            check(answer.startswith(b"HTTP/1.1 200"), f"another address: {answer!r}")
+            harness.eventually(
+                lambda: counter(d, "edgemon_http_rejected_total",
+                                {"reason": "too_many_from_address"}) - before >= 1024 - 64,
+                10 * harness.SLOW, what="the connections over the share refused")
+        finally:
+            for s in socks:
+                s.close()
+
+
+def test_control_bytes_never_reach_a_stored_name():
+    """A NUL in a measurement (it split the history's keys: /avg_usage said
+    394.5 % and /history was invalid JSON) and other control bytes in tag
+    keys, tag values and field keys are refused; the history stays valid."""
+    d = hub()
+    auth = {"Authorization": "Bearer " + DEVICE_TOKEN}
+    for line in ("system_metrics\0cpu,device_id=dev1 zzz=777",
+                 "m,device_id=dev1,k\x01ey=v v=1",
+                 "m,device_id=dev1,k=va\x1flue v=1",
+                 "m,device_id=dev1 fi\x7feld=1"):
+        r = post(d, "/write", line + "\n", auth)
+        check(r.status == 400, f"{line!r}: {r}")
+    r = d.get("/history?limit=1000")
+    check(r.status == 200, f"/history: {r}")
+    doc = json.loads(r.body)
+    check(all("zzz" != v.get("field") for v in doc.get("series", [])), "a refused field stored")
+
+
+def test_reload_of_a_directory_or_a_deep_config_keeps_the_running_one():
+    """The config path replaced by a directory, then a config nested 100,000
+    deep, each with SIGHUP: both reloads are rejected at once (the first was
+    loaded as an empty config: ingest 404, tokens gone; the second parsed
+    for 25 s on the loop), and the running config stays."""
+    cfg = write_config(hub_config(tokens={"dev1": DEVICE_TOKEN}))
+    with Daemon(config_path=cfg) as d:
+        auth = {"Authorization": "Bearer " + DEVICE_TOKEN}
+        check(post(d, "/write", "m,device_id=dev1 v=1\n", auth).status == 204, "write before")
+        saved = cfg + ".saved"
+        os.rename(cfg, saved)
+        os.mkdir(cfg)
+        try:
+            start = len(d.log.lines)
+            d.proc.send_signal(signal.SIGHUP)
+            _, event = d.log.wait_event("reload_rejected", 5 * harness.SLOW, start)
+            check(event is not None and "not a regular file" in json.dumps(event),
+                  f"directory reload: {event}")
+        finally:
+            os.rmdir(cfg)
+            os.rename(saved, cfg)
+        check(post(d, "/write", "m,device_id=dev1 v=2\n", auth).status == 204,
+              "ingest after the directory reload")
+
+        shutil.copy(cfg, saved)
+        with open(cfg, "a") as f:
+            f.write("deep: " + "[" * 100000 + "\n")
+        try:
+            start = len(d.log.lines)
+            t0 = time.monotonic()
+            d.proc.send_signal(signal.SIGHUP)
+            worst = 0.0
+            while True:
+                i, event = d.log.wait_event("reload_rejected", 0.05, start)
+                if event is not None:
+                    break
+                check(time.monotonic() - t0 < 5 * harness.SLOW, "no reload_rejected")
+                h0 = time.monotonic()
+                check(d.get("/health").status == 200, "/health during the deep reload")
+                worst = max(worst, time.monotonic() - h0)
+            check("nested deeper" in json.dumps(event), f"deep reload: {event}")
+            check(worst < HEALTH_S, f"/health took {worst:.3f}s during the deep reload")
+        finally:
+            os.replace(saved, cfg)
+        check(post(d, "/write", "m,device_id=dev1 v=3\n", auth).status == 204,
+              "ingest after the deep reload")
 
 
 if __name__ == "__main__":

@@ -181,7 +181,8 @@ void line_breaks_and_bad_utf8_are_precise_problems(void**) {
                            R"("nl":"a\nb","cr":"a\rb","raw":")" + "a\nb" + R"(",)" + R"("bad":")" +
                            "caf\xc3" + R"(",)" + R"("over":")" + "\xc0\xaf" + R"(",)" + R"(")" +
                            "k\xff" + R"(":"v","empty":"","end":"C:\\",)" +
-                           R"("q":"a\\\"b"}, "hostname": "\ud83d\ude00 ok"})";
+                           R"("q":"a\\\"b","tab":"a\tb","del":"a\u007fb","esc":"\u001b[31m"},)" +
+                           R"( "hostname": "\ud83d\ude00 ok"})";
   expect_problems(body,
                   "tags.nl: contains a line break, which line protocol cannot carry\n"
                   "tags.cr: contains a line break, which line protocol cannot carry\n"
@@ -193,7 +194,10 @@ void line_breaks_and_bad_utf8_are_precise_problems(void**) {
                   "tags.end: has an unpaired backslash before a comma, space, equals sign, "
                   "quote or its end, which line protocol cannot carry\n"
                   "tags.q: has an unpaired backslash before a comma, space, equals sign, "
-                  "quote or its end, which line protocol cannot carry\n");
+                  "quote or its end, which line protocol cannot carry\n"
+                  "tags.tab: contains a control character\n"
+                  "tags.del: contains a control character\n"
+                  "tags.esc: contains a control character\n");
 }
 
 void nul_characters_are_refused(void**) {

@@ -492,6 +492,12 @@ void nul_in_names_is_rejected(void**) {
       {"m,k\0x=1 v=1"s, "NUL byte in tag key 'k\\x00x'"},
       {"m,k=a\0b v=1"s, "NUL byte in the value of tag 'k'"},
       {"m f\0=1"s, "NUL byte in field key 'f\\x00'"},
+      {"m,k\x01"
+       "ey=v v=1"s,
+       "control byte 0x01 in tag key 'k\\x01ey'"},
+      {"m,k=va\x1flue v=1"s, "control byte 0x1f in the value of tag 'k'"},
+      {"m fi\x7f=1"s, "control byte 0x7f in field key 'fi\\x7f'"},
+      {"m\x02 v=1"s, "control byte 0x02 in measurement 'm\\x02'"},
   };
   for (const Case& c : cases) {
     LineError e = parse_bad(c.line);
