@@ -206,7 +206,9 @@ def test_gzip_bombs_are_inflated_off_the_loop():
         check("larger" in answers[0].json()["error"], f"bomb answer {answers[0]}")
         slow = slow_loop_turns(hub, over) - before
         check(slow == 0, f"{slow} loop turns over {over} s during the bombs")
-        check(worst < float(over), f"/health took {worst:.3f}s during the bombs")
+        # The loop's own histogram is the stall check; a request also waits
+        # for this test's threads and the bombs' CPU on a two-core machine.
+        check(worst < 0.5 * harness.SLOW, f"/health took {worst:.3f}s during the bombs")
         r = post(hub, "/write", "m v=1\n", compress=True)
         check(r.status == 204, f"gzip write after the bombs: {r}")
         fams = harness.parse_exposition(hub.metrics())

@@ -79,7 +79,7 @@ def test_reload_applies_http_settings_and_keeps_flags():
             for _ in range(3):
                 s = connect(d.host, d.port)
                 held.append(s)
-                s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                s.sendall(b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
                 rs = harness.recv_responses(s, 1, 5 * SLOW)
                 statuses.append(rs[0].status if rs else None)
             check(statuses == [200, 200, 503],
