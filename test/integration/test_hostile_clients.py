@@ -45,10 +45,10 @@ def hub():
     return _hub
 
 
-def slow_turns(d):
+def slow_turns(d, over=STALL_S):
     fams = harness.parse_exposition(d.metrics())
     total = harness.sample_value(fams, "edgemon_loop_lag_seconds_count")
-    under = harness.sample_value(fams, "edgemon_loop_lag_seconds_bucket", {"le": STALL_S})
+    under = harness.sample_value(fams, "edgemon_loop_lag_seconds_bucket", {"le": over})
     return total - under
 
 
@@ -69,6 +69,9 @@ class Attack:
         with open(f"/proc/{self.d.pid}/clear_refs", "w") as f:
             f.write("5")  # resets VmHWM to the current RSS
         self.stalls = slow_turns(self.d)
+        # The goal is 10 ms; on a machine that ctest shares between
+        # two tests it is reported, and only the stall bound is asserted.
+        self.late = slow_turns(self.d, "0.01")
         self.worst, self.failures, self.stop = 0.0, [], False
         self.watch = threading.Thread(target=self._watch)
         self.watch.start()
@@ -93,8 +96,9 @@ class Attack:
             return False
         hwm = harness.hwm_bytes(self.d.pid) / 2**20
         stalls = slow_turns(self.d) - self.stalls
+        late = slow_turns(self.d, "0.01") - self.late
         print(f"{self.name}: VmHWM {hwm:.1f} MiB, /health worst {self.worst * 1000:.0f} ms, "
-              f"loop turns over {STALL_S} s: {stalls}")
+              f"loop turns over 10 ms: {late:.0f}, over {STALL_S} s: {stalls:.0f}")
         check(not self.failures, f"{self.name}: /health failed: {self.failures[:5]}")
         check(self.worst < HEALTH_S, f"{self.name}: /health took {self.worst:.3f}s")
         check(stalls == 0, f"{self.name}: {stalls} loop turns over {STALL_S} s")
