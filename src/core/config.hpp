@@ -61,6 +61,7 @@ struct HttpLimits {
   Duration idle_timeout = 60s;
   ByteSize max_pending_response_bytes{4 * 1024 * 1024};
   ByteSize memory_budget{16 * 1024 * 1024};
+  ByteSize memory_per_address{10 * 1024 * 1024};
   Duration shutdown_timeout = 5s;
 
   template <class V>
@@ -98,6 +99,12 @@ struct HttpLimits {
             "received and responses not yet written. Beyond it new requests get 503 with "
             "Retry-After (GET /health excepted) and clients that do not read their answers "
             "are served no further pipelined requests until theirs are written.",
+            IntRange{1024 * 1024, int64_t{1} << 36});
+    v.field("memory_per_address", memory_per_address,
+            "The share of memory_budget one client address (an IPv6 client: its /64) can hold, "
+            "so that one client cannot spend it for all; beyond it that address's new requests "
+            "get 503 with Retry-After. Addresses in per_address_exempt have no share of their "
+            "own.",
             IntRange{1024 * 1024, int64_t{1} << 36});
     v.field("shutdown_timeout", shutdown_timeout,
             "On SIGTERM, time given to in-flight responses before connections are closed.",

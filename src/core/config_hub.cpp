@@ -64,14 +64,20 @@ void validate_hub_parts(const Config& config, Errors& errors) {
   }
   // A body is charged to the memory budget whole when its head arrives: one
   // larger than the budget could never be received.
-  uint64_t budget = config.http.limits.memory_budget.bytes;
+  // So is it to its address's share: one over the share could never be
+  // received from a client that has one.
+  uint64_t budget =
+      std::min(config.http.limits.memory_budget.bytes, config.http.limits.memory_per_address.bytes);
+  const char* limit = config.http.limits.memory_budget.bytes <= budget
+                          ? "http.limits.memory_budget"
+                          : "http.limits.memory_per_address";
   if (ingest.enabled && ingest.limits.max_body_bytes.bytes > budget) {
     add("ingest.limits.max_body_bytes",
-        "is larger than http.limits.memory_budget (" + std::to_string(budget) + " bytes)");
+        "is larger than " + std::string(limit) + " (" + std::to_string(budget) + " bytes)");
   }
   if (config.http.limits.max_body_bytes.bytes > budget) {
     add("http.limits.max_body_bytes",
-        "is larger than http.limits.memory_budget (" + std::to_string(budget) + " bytes)");
+        "is larger than " + std::string(limit) + " (" + std::to_string(budget) + " bytes)");
   }
   if (ingest.limits.max_decoded_bytes.bytes < ingest.limits.max_body_bytes.bytes) {
     add("ingest.limits.max_decoded_bytes", "must be at least max_body_bytes");

@@ -197,11 +197,11 @@ void Connection::on_headers_complete() {
     return;
   }
   reserved_ = reserve;
-  owner_->budget().charge(reserve);
+  owner_->charge(this, reserve);
   if (!parser_.has_body()) return;  // completes on the next feed
   head.admitted = true;
   body_charged_ = body;
-  owner_->budget().charge(body);
+  owner_->charge(this, body);
   arm(TimerKind::kBody);
   if (parser_.expects_continue()) {
     // Earlier pipelined responses are all queued already, so the interim
@@ -324,7 +324,7 @@ void Connection::queue_write(Write* write) {
   }
   pending_bytes_ += write->bytes;
   ++pending_writes_;
-  if (owner_ != nullptr) owner_->budget().charge(write->bytes);
+  if (owner_ != nullptr) owner_->charge(this, write->bytes);
   int rc = uv_write(&write->req, stream(), bufs.data(), static_cast<unsigned>(bufs.size()),
                     [](uv_write_t* req, int status) {
                       auto* w = static_cast<Write*>(req->data);
@@ -335,7 +335,7 @@ void Connection::queue_write(Write* write) {
 
 void Connection::on_write_done(Write* write, int status) {
   pending_bytes_ -= write->bytes;
-  if (owner_ != nullptr) owner_->budget().refund(write->bytes);
+  if (owner_ != nullptr) owner_->refund(this, write->bytes);
   --pending_writes_;
   if (write->completes_request && owner_ != nullptr) owner_->metrics().request_finished();
   delete write;
@@ -486,12 +486,12 @@ void Connection::settle_request() {
 }
 
 void Connection::release_body() {
-  if (body_charged_ > 0 && owner_ != nullptr) owner_->budget().refund(body_charged_);
+  if (body_charged_ > 0 && owner_ != nullptr) owner_->refund(this, body_charged_);
   body_charged_ = 0;
 }
 
 void Connection::release_reservation() {
-  if (reserved_ > 0 && owner_ != nullptr) owner_->budget().refund(reserved_);
+  if (reserved_ > 0 && owner_ != nullptr) owner_->refund(this, reserved_);
   reserved_ = 0;
 }
 

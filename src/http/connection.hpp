@@ -47,9 +47,10 @@ class ConnectionOwner {
   virtual bool draining() const = 0;
   // Decides on a request at its head, before its body is read, so a refused
   // client is answered at once (not after sending, or being told to send
-  // with 100 Continue, a body it may not deliver): the memory budget for
-  // every request, the access rules for those with a body (`body_bytes` > 0;
-  // the others are checked when handled). Returns false with the refusal in
+  // with 100 Continue, a body it may not deliver): the access rules for
+  // requests with a body (`body_bytes` > 0; the others are checked when
+  // handled), then the memory budget and the client address's share of it
+  // for every request. Returns false with the refusal in
   // *rejection and the route label for metrics in *route.
   // An admitted request's answer estimate (Route::response_estimate) is in
   // *reserve, to hold of the budget until the answer is queued.
@@ -57,6 +58,10 @@ class ConnectionOwner {
                      Response* rejection, std::string_view* route) = 0;
   // Shared by every connection (http.limits.memory_budget).
   virtual MemoryBudget& budget() = 0;
+  // What a connection holds, charged to the budget and to its address's
+  // share; refunds may come after connection_closing(), until connection_freed().
+  virtual void charge(const Connection* connection, uint64_t bytes) = 0;
+  virtual void refund(const Connection* connection, uint64_t bytes) = 0;
   // A route answered even to a connection over the limits (Route::always_answered).
   virtual bool always_answered(const Request& head) = 0;
   // Routes the request and runs access checks (unless admitted already) and

@@ -21,7 +21,8 @@ constexpr std::string_view kReasonNames[kRejectReasons] = {"too_many_connections
                                                            "unauthorized",
                                                            "handler_timeout",
                                                            "too_many_from_address",
-                                                           "memory_budget"};
+                                                           "memory_budget",
+                                                           "memory_per_address"};
 
 uint64_t method_id(std::string_view method) {
   for (uint64_t i = 0; i < kOtherMethod; ++i) {

@@ -27,8 +27,9 @@ enum class RejectReason {
   kHandlerTimeout,
   kTooManyFromAddress,
   kMemoryBudget,
+  kMemoryPerAddress,
 };
-inline constexpr size_t kRejectReasons = 12;
+inline constexpr size_t kRejectReasons = 13;
 
 // "header_too_large" -> kHeaderTooLarge; false for an unknown name.
 bool parse_reject_reason(std::string_view name, RejectReason* out);

@@ -73,6 +73,7 @@ void Server::apply_limits(const config::HttpLimits& limits) {
   limits_.idle_timeout_ms = static_cast<uint64_t>(limits.idle_timeout.count());
   limits_.max_pending_response_bytes = limits.max_pending_response_bytes.bytes;
   budget_.set_limit(limits.memory_budget.bytes);
+  memory_per_address_ = limits.memory_per_address.bytes;
   max_connections_ = limits.max_connections;
   max_per_address_ = limits.max_connections_per_address;
   per_address_exempt_.clear();
@@ -161,6 +162,30 @@ void Server::accept(int fd) {
   connection->start(fd, admission, reads_head);
 }
 
+void Server::charge(const Connection* connection, uint64_t bytes) {
+  budget_.charge(bytes);
+  auto counted = counted_address_.find(connection);
+  auto held = held_by_connection_.find(connection);
+  if (held == held_by_connection_.end()) {
+    if (counted == counted_address_.end()) return;  // exempt, or over the limits
+    held = held_by_connection_.emplace(connection, std::make_pair(counted->second, 0)).first;
+  }
+  held->second.second += bytes;
+  held_by_address_[held->second.first] += bytes;
+}
+
+void Server::refund(const Connection* connection, uint64_t bytes) {
+  budget_.refund(bytes);
+  auto held = held_by_connection_.find(connection);
+  if (held == held_by_connection_.end()) return;
+  uint64_t back = std::min(bytes, held->second.second);
+  held->second.second -= back;
+  auto address = held_by_address_.find(held->second.first);
+  if (address == held_by_address_.end()) return;
+  address->second -= std::min(back, address->second);
+  if (address->second == 0) held_by_address_.erase(address);
+}
+
 bool Server::always_answered(const Request& head) {
   Router::Match match = router_.find(head.method, head.path);
   return match.route != nullptr && match.route->always_answered;
@@ -175,7 +200,10 @@ std::optional<IpAddress> Server::address_share(int fd) const {
   sockaddr_storage storage{};
   socklen_t length = sizeof storage;
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return std::nullopt;
-  IpAddress address = IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&storage));
+  return share_of(IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&storage)));
+}
+
+std::optional<IpAddress> Server::share_of(IpAddress address) const {
   if (address.family != AF_INET && address.family != AF_INET6) return std::nullopt;
   for (const CidrBlock& block : per_address_exempt_) {
     if (block.contains(address)) return std::nullopt;
@@ -217,11 +245,25 @@ bool Server::admit(const Request& head, uint64_t body_bytes, uint64_t* reserve, 
                    std::string_view* route) {
   Router::Match match = router_.find(head.method, head.path);
   *route = match.label;
+  // A request with a body is checked for access first: a client that would
+  // get 401, 403 or 429 is told so, not that the server is busy. Bodyless
+  // requests are checked when handled; unknown routes are answered 404/405
+  // once the (size-limited) body is in.
+  if (body_bytes > 0 && match.status == 200) {
+    if (!check_access(match.route->group, head, rejection)) return false;
+    if (match.route->head_check && !match.route->head_check(head, rejection)) return false;
+  }
   bool always = match.route != nullptr && match.route->always_answered;
   uint64_t estimate = match.route != nullptr && match.route->response_estimate
                           ? match.route->response_estimate(head)
                           : 0;
-  if (!always && (budget_.exhausted() || !budget_.fits(body_bytes + estimate))) {
+  if (!always && !memory_allows(head, body_bytes + estimate, rejection)) return false;
+  *reserve = estimate;
+  return true;
+}
+
+bool Server::memory_allows(const Request& head, uint64_t bytes, Response* rejection) {
+  if (budget_.exhausted() || !budget_.fits(bytes)) {
     metrics_.reject(RejectReason::kMemoryBudget);
     *rejection = json_error(503,
                             "server busy: the memory clients may use is taken "
@@ -229,12 +271,17 @@ bool Server::admit(const Request& head, uint64_t body_bytes, uint64_t* reserve, 
     rejection->headers.emplace_back("Retry-After", "1");
     return false;
   }
-  *reserve = estimate;
-  if (body_bytes == 0) return true;  // access is checked when handled
-  // Unknown routes are answered 404/405 once the (size-limited) body is in.
-  if (match.status != 200) return true;
-  if (!check_access(match.route->group, head, rejection)) return false;
-  return !match.route->head_check || match.route->head_check(head, rejection);
+  std::optional<IpAddress> share = share_of(head.client);
+  if (!share) return true;
+  auto held = held_by_address_.find(*share);
+  uint64_t now = held == held_by_address_.end() ? 0 : held->second;
+  if (now + bytes <= memory_per_address_) return true;
+  metrics_.reject(RejectReason::kMemoryPerAddress);
+  *rejection = json_error(503,
+                          "busy: this address holds its share of the memory clients may use "
+                          "(http.limits.memory_per_address); retry later");
+  rejection->headers.emplace_back("Retry-After", "1");
+  return false;
 }
 
 std::string Server::configure_ingest(const config::IngestSection& ingest) {
@@ -265,6 +312,8 @@ void Server::connection_closing(Connection* connection) {
 }
 
 void Server::connection_freed(Connection* connection) {
+  // Every refund has come by now; this only forgets the connection.
+  held_by_connection_.erase(connection);
   live_.erase(connection);
   maybe_finish_shutdown();
 }

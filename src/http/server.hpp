@@ -71,7 +71,11 @@ class Server final : private ConnectionOwner {
   bool admit(const Request& head, uint64_t body_bytes, uint64_t* reserve, Response* rejection,
              std::string_view* route) override;
   MemoryBudget& budget() override { return budget_; }
+  void charge(const Connection* connection, uint64_t bytes) override;
+  void refund(const Connection* connection, uint64_t bytes) override;
   bool always_answered(const Request& head) override;
+  // The budget and the client address's share: true, or false with *rejection.
+  bool memory_allows(const Request& head, uint64_t bytes, Response* rejection);
   std::string_view handle(const Request& request, Response& response) override;
   // The access rules for a routed request: true, or false with *rejection.
   bool check_access(Group group, const Request& request, Response* rejection);
@@ -85,6 +89,7 @@ class Server final : private ConnectionOwner {
   // The key of the share an accepted socket counts against, or nullopt
   // when its address is exempt (or unknown).
   std::optional<IpAddress> address_share(int fd) const;
+  std::optional<IpAddress> share_of(IpAddress address) const;
   uint32_t connections_from(const IpAddress& share) const;
   void accept_failed(int status);
   void apply_limits(const config::HttpLimits& limits);
@@ -102,6 +107,11 @@ class Server final : private ConnectionOwner {
   // they were counted under (exempt addresses are not in it).
   std::unordered_map<IpAddress, uint32_t, IpAddressHash> per_address_;
   std::unordered_map<const Connection*, IpAddress> counted_address_;
+  // Bytes held (http.limits.memory_per_address) per address share, and per
+  // connection with a share until it is freed (refunds come until then).
+  uint64_t memory_per_address_ = 10 * 1024 * 1024;
+  std::unordered_map<IpAddress, uint64_t, IpAddressHash> held_by_address_;
+  std::unordered_map<const Connection*, std::pair<IpAddress, uint64_t>> held_by_connection_;
   uint64_t shutdown_timeout_ms_ = 5000;
   AccessControl access_;
   HttpMetrics metrics_;

@@ -454,6 +454,42 @@ def test_2000_concurrent_connections():
               "edgemon_http_rejected_total did not count the refused connections")
 
 
+def test_one_address_holds_its_share_of_the_memory_budget():
+    """With a 1 MiB share per address, a client at 127.0.0.2 holding a 1 MB
+    body in progress gets 503 (memory_per_address, Retry-After) for its next
+    body at the head, while 127.0.0.3 is served; once the first connection
+    goes, the address may send again."""
+    sets = ["ingest.enabled=true", "ingest.limits.max_body_bytes=1MiB",
+            "http.limits.memory_per_address=1MiB"]
+    with Daemon(sets=sets) as d:
+        def write_from(source, body):
+            s = connect_from(source, d)
+            s.sendall(b"POST /write HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                      + str(len(body)).encode() + b"\r\n\r\n" + body)
+            rs = recv_responses(s, 1, 5 * SLOW)
+            s.close()
+            return rs[0] if rs else None
+
+        holder = connect_from("127.0.0.2", d)
+        holder.sendall(b"POST /write HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n")
+        body = b"m v=1\n" * 20000
+        r = harness.eventually(
+            lambda: (lambda r: r if r is not None and r.status == 503 else None)(
+                write_from("127.0.0.2", body)),
+            5 * SLOW, what="503 for the address holding its share")
+        check("memory_per_address" in r.body.decode() and r.header("Retry-After") == "1",
+              f"refusal {r} {r.body[:200]!r}")
+        other = write_from("127.0.0.3", body)
+        check(other is not None and other.status == 204, f"another address: {other}")
+        holder.close()
+        harness.eventually(lambda: (write_from("127.0.0.2", body) or other).status == 204,
+                           5 * SLOW, what="the address served once its body is gone")
+        refused = harness.sample_value(harness.parse_exposition(d.metrics()),
+                                       "edgemon_http_rejected_total",
+                                       {"reason": "memory_per_address"})
+        check(refused >= 1, f"memory_per_address counted {refused}")
+
+
 def test_rate_limit_429():
     with Daemon(sets=["http.access.read.rate=5", "http.access.read.burst=5"]) as d:
         statuses = []

@@ -390,6 +390,12 @@ void body_limits_fit_the_memory_budget(void**) {
   c.ingest.limits.max_body_bytes.bytes = 1024 * 1024;
   c.http.limits.max_body_bytes.bytes = 1024 * 1024;
   assert_true(validate(c).empty());
+  // And to an address's share of it.
+  c.http.limits.memory_budget.bytes = 16 * 1024 * 1024;
+  c.http.limits.memory_per_address.bytes = 1024 * 1024;
+  c.ingest.limits.max_body_bytes.bytes = 2 * 1024 * 1024;
+  e = all_errors(validate(c));
+  assert_contains(e, "ingest.limits.max_body_bytes: is larger than http.limits.memory_per_address");
 }
 
 void output_validation(void**) {
