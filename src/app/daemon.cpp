@@ -23,6 +23,7 @@
 #include "core/loop_lag.hpp"
 #include "core/signal_watcher.hpp"
 #include "core/systemd.hpp"
+#include "core/worker_thread.hpp"
 #include "http/http_client.hpp"
 #include "http/server.hpp"
 #include "ingest/ingested_series.hpp"
@@ -138,7 +139,7 @@ class Daemon final {
         std::make_unique<SignalWatcher>(loop_, SIGTERM, [this] { stop("SIGTERM"); }));
     signals_.push_back(std::make_unique<SignalWatcher>(loop_, SIGINT, [this] { stop("SIGINT"); }));
     signals_.push_back(
-        std::make_unique<SignalWatcher>(loop_, SIGHUP, [this] { reload("SIGHUP"); }));
+        std::make_unique<SignalWatcher>(loop_, SIGHUP, [this] { reload("SIGHUP", nullptr); }));
     for (auto& s : signals_)
       s->unref();
     watchdog_ = std::make_unique<systemd::Watchdog>(loop_);
@@ -232,14 +233,30 @@ class Daemon final {
     server_->shutdown(part_done);
   }
 
-  // Loads the configuration again from the same sources; applies it only if
+  // Loads the configuration again from the same sources, on a thread of its
+  // own (reading and parsing up to 4 MiB of YAML takes a tenth of a second,
+  // which the loop must not wait for), then applies it on the loop only if
   // every part validates, so a broken file keeps the running configuration.
-  config::Errors reload(const char* trigger) {
+  // Reloads are applied in the order they were asked for.
+  using ReloadDone = std::function<void(const config::Errors&)>;
+  void reload(const char* trigger, ReloadDone done) {
     systemd::notify_reloading();
     // Reopening follows logrotate's rename whatever becomes of the reload.
     log::reopen();
     auto fresh = std::make_shared<config::Config>();
-    config::Errors errors = source_.load(fresh.get());
+    auto errors = std::make_shared<config::Errors>();
+    if (!reload_thread_) reload_thread_ = std::make_unique<WorkerThread>(loop_);
+    reload_thread_->post(
+        [source = &source_, fresh, errors] { *errors = source->load(fresh.get()); },
+        [this, trigger, fresh, errors, done = std::move(done)] {
+          if (stopping_) return;
+          apply_reload(trigger, fresh, *errors);
+          if (done) done(*errors);
+        });
+  }
+
+  void apply_reload(const char* trigger, const std::shared_ptr<config::Config>& fresh,
+                    config::Errors& errors) {
     if (errors.empty()) {
       std::string log_error;
       if (!log::configure(log_options(*fresh), &log_error)) {
@@ -256,7 +273,7 @@ class Daemon final {
         log::error("reload_rejected", {{"trigger", trigger}, {"error", e.to_string()}});
       }
       systemd::notify_ready("reload rejected; running the previous configuration");
-      return errors;
+      return;
     }
     server_->reconfigure(fresh->http);
     if (std::string err = server_->configure_ingest(fresh->ingest); !err.empty()) {
@@ -274,19 +291,21 @@ class Daemon final {
     sources_.configure(config_->sources.kinds);
     log::info("reloaded", {{"trigger", trigger}});
     systemd::notify_ready("serving on " + join(info_.listeners));
-    return errors;
   }
 
   void reload_endpoint(http::Response& response) {
-    config::Errors errors = reload("api");
-    if (errors.empty()) {
-      response.set_body("{\"reloaded\":true}\n");
-      return;
-    }
-    std::string message;
-    for (const auto& e : errors)
-      message += (message.empty() ? "" : "; ") + e.to_string();
-    response = http::json_error(422, "configuration rejected, previous one kept: " + message);
+    reload("api", [responder = response.defer()](const config::Errors& errors) mutable {
+      http::Response answer;
+      if (errors.empty()) {
+        answer.set_body("{\"reloaded\":true}\n");
+      } else {
+        std::string message;
+        for (const auto& e : errors)
+          message += (message.empty() ? "" : "; ") + e.to_string();
+        answer = http::json_error(422, "configuration rejected, previous one kept: " + message);
+      }
+      responder.send(std::move(answer));
+    });
   }
 
   uv_loop_t* loop_;
@@ -317,6 +336,9 @@ class Daemon final {
   std::unique_ptr<Timer> stop_deadline_;
   bool stopping_ = false;
   int stopping_parts_ = 0;
+  // Last: destroyed first, its pending completions (which use the members
+  // above) dropped.
+  std::unique_ptr<WorkerThread> reload_thread_;
 };
 
 }  // namespace

@@ -360,6 +360,24 @@ def test_reload_of_a_directory_or_a_deep_config_keeps_the_running_one():
         check(post(d, "/write", "m,device_id=dev1 v=3\n", auth).status == 204,
               "ingest after the deep reload")
 
+        # Just under the 4 MiB a config may have, of comments: read and
+        # parsed off the loop (a tenth of a second on it before).
+        shutil.copy(cfg, saved)
+        with open(cfg, "a") as f:
+            f.write(("# " + "x" * 78 + "\n") * (4 * 2**20 // 81 - 100))
+        over = "0.05" if not harness.SANITIZE else "0.25"
+        try:
+            late = slow_turns(d, over)
+            for _ in range(5):
+                start = len(d.log.lines)
+                d.proc.send_signal(signal.SIGHUP)
+                _, event = d.log.wait_event("reloaded", 10 * harness.SLOW, start)
+                check(event is not None, "no reloaded event for the large config")
+            late = slow_turns(d, over) - late
+            check(late == 0, f"{late} loop turns over {over} s during five 4 MiB reloads")
+        finally:
+            os.replace(saved, cfg)
+
 
 if __name__ == "__main__":
     harness.main(globals())
