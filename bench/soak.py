@@ -3,6 +3,7 @@
 RSS growth <= 1 % after the first 5 minutes).
 
 Usage: bench/soak.py path/to/edgemon [results.md]
+       bench/soak.py --windows [samples.csv]   (the per-window table of a run)
 Environment: BENCH_SOAK_SECONDS (default 3600), BENCH_SOAK_WARMUP (default
 300; a run shorter than twice that uses a quarter of it), BENCH_SOAK_RATE
 (points/s, default 2000), BENCH_SOAK_SAMPLES (CSV of the 10 s samples,
@@ -33,10 +34,12 @@ to the kernel within the daemon's 10 s trim), between the sample nearest
 the warm-up mark and the last one; also as a least-squares slope.
 """
 
+import csv
 import gzip
 import http.client
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -66,6 +69,7 @@ LINES = SERIES * STEPS
 REQUESTS_PER_S = RATE / LINES
 FLEET_TOKEN = "soak-fleet-token"
 QUIET_S = 15.0
+WINDOW = 300.0 if SECONDS >= 1800 else max(20.0, SECONDS / 6)
 
 
 def token(i):
@@ -211,7 +215,7 @@ class Soak:
             self.stats.add(f"query {r.status}")
             if r.status != 200:
                 self.stats.add(f"query {r.status} {q.split('&')[0]}: "
-                               f"{r.body[:80].decode(errors='replace')}")
+                               f"{r.body[:80].decode(errors='replace').strip()}")
         self.periodic("query", 3.0, query)
 
     def watcher(self):
@@ -427,6 +431,33 @@ def machine():
     return run(["nproc"]), run(["free", "-m"]), run(["uname", "-r"])
 
 
+def windows(samples, width):
+    """Markdown rows of the quiet samples per window of `width` seconds, and
+    the growth of the median RSS from the window starting at the warm-up mark
+    to the last whole window: a single sample can land on either side of a
+    1 MiB step that the heap takes and gives back within seconds."""
+    rows, medians = [], []
+    last = max(x["t"] for x in samples)
+    w = 0
+    while w * width <= last:
+        q = [x for x in samples if x["quiet"] and w * width <= x["t"] < (w + 1) * width]
+        w += 1
+        if len(q) < 3:  # the last sample alone past the last window
+            continue
+        med = lambda key: statistics.median(x[key] for x in q)  # noqa: E731
+        rss = [x["rss_kib"] for x in q]
+        medians.append(((w - 1) * width, med("rss_kib")))
+        rows.append(f"| {(w - 1) * width / 60:.1f}-{w * width / 60:.1f} | {len(q)} | {min(rss):,} / "
+                    f"{med('rss_kib'):,.0f} / {max(rss):,} | {med('uss_kib'):,.0f} | "
+                    f"{med('anon_kib'):,.0f} | {med('influxd_rss_kib'):,.0f} |")
+    head = ["| window (min) | quiet samples | hub VmRSS KiB min / median / max | hub USS KiB "
+            "median | hub RssAnon KiB median | influxd VmRSS KiB median |",
+            "|---|---|---|---|---|---|"]
+    base = [m for t, m in medians if t >= WARMUP - 5]
+    growth = 100.0 * (base[-1] - base[0]) / base[0] if len(base) > 1 else None
+    return head + rows, growth
+
+
 def report(s, binary):
     samples = [x for x in s.samples if x["rss_kib"]]
     quiet = [x for x in samples if x["quiet"]]
@@ -443,6 +474,7 @@ def report(s, binary):
     max_quiet = max(x["rss_kib"] for x in after)
     passed = growth("rss_kib") <= 1.0
     slope_pct = 100.0 * slope / mark["rss_kib"] if slope is not None else None
+    wrows, wgrowth = windows(samples, WINDOW)
 
     share_all, worst_all, turns_all = lag_share(s.lag_end, s.lag_start)
     share_w, worst_w, turns_w = lag_share(s.lag_end, getattr(s, "lag_warm", s.lag_start))
@@ -550,6 +582,13 @@ def report(s, binary):
         "Other requests: " + ", ".join(f"{k}: {v}" for k, v in sorted(c.items())
                                          if not k.startswith("ingest")),
         "",
+        "## Quiet samples per window",
+        "",
+        f"Growth of the window medians, the window from {WARMUP / 60:.3g} min to the last: "
+        + ("n/a" if wgrowth is None else f"{wgrowth:+.2f} %") + ".",
+        "",
+    ] + wrows + [
+        "",
         "## Samples every 5 minutes",
         "",
         "| t (min) | hub VmRSS KiB | hub USS KiB | influxd VmRSS KiB | HTTP buffered B | "
@@ -570,6 +609,13 @@ def report(s, binary):
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    if sys.argv[1] == "--windows":  # the window table of a finished run's samples
+        with open(sys.argv[2] if len(sys.argv) > 2 else SAMPLES_CSV) as f:
+            samples = [{k: (v == "True") if k == "quiet" else float(v) if "." in v else int(v)
+                        for k, v in row.items()} for row in csv.DictReader(f)]
+        rows, growth = windows(samples, WINDOW)
+        print("\n".join(rows) + f"\n\ngrowth of the window medians: {growth:+.2f} %")
+        return
     binary = os.path.abspath(sys.argv[1])
     out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "results-soak.md")
     harness.BIN = binary
