@@ -61,11 +61,17 @@ void Bus::publish_ingested(std::vector<metrics::Point>&& points, std::vector<Pre
     }
     join->done(join->error);
   };
+  bool points_wanted = false;
   for (size_t i = 0; i < consumers_.size(); ++i) {
     if (consumers_[i]->makes_durable()) {
       consumers_[i]->take_ingested(join->points, std::move(join->prepared[i]), settle);
+    } else {
+      points_wanted = points_wanted || consumers_[i]->reads_points(join->prepared[i]);
     }
   }
+  // Points take several times their text: not held while the spools commit
+  // when what the others need was prepared already.
+  if (!points_wanted) std::vector<metrics::Point>().swap(join->points);
   settle("");
 }
 

@@ -41,6 +41,10 @@ class PointConsumer {
   virtual void take_ingested(std::span<const metrics::Point> points, Prepared&& prepared,
                              const Durable& durable) = 0;
   virtual bool makes_durable() const { return false; }
+  // Whether take_ingested() reads the points themselves, given what the
+  // preparer made: if no consumer that waits for durability does, the bus
+  // frees them as soon as the durable ones have them.
+  virtual bool reads_points(const Prepared&) const { return true; }
 };
 
 }  // namespace edgemon::bus

@@ -34,6 +34,7 @@ class IngestedSeries final : public bus::PointConsumer {
                      const Durable&) override {
     update(points, uv_now(loop_));
   }
+  bool reads_points(const bus::Prepared&) const override { return enabled_; }
   // Changes whenever the exposition would.
   uint64_t version() const { return version_; }
   void write_metrics(metrics::MetricSink& sink) const;

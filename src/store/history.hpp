@@ -128,6 +128,8 @@ class History final : public bus::PointConsumer {
   Preparer ingest_preparer() const override;
   void take_ingested(std::span<const metrics::Point> points, bus::Prepared&& prepared,
                      const Durable& durable) override;
+  // What the preparer made is all it keeps.
+  bool reads_points(const bus::Prepared& prepared) const override { return !prepared.has_value(); }
 
   // Writes what is queued, then calls `done` (on the loop thread).
   void stop(std::function<void()> done);

@@ -140,6 +140,9 @@ struct Consumer final : bus::PointConsumer {
   std::string error;  // answered when durable_kind
   std::vector<const metrics::Point*> own;
   std::vector<std::string> prepared_seen;  // what each take_ingested got
+  std::vector<size_t> points_seen;         // and how many points with it
+  bool wants_points = true;
+  bool reads_points(const bus::Prepared&) const override { return wants_points; }
   std::vector<std::string>* order = nullptr;
   Durable held;
 
@@ -155,10 +158,11 @@ struct Consumer final : bus::PointConsumer {
       return std::make_shared<std::string>(n + ":" + std::to_string(points.size()));
     };
   }
-  void take_ingested(std::span<const metrics::Point>, bus::Prepared&& prepared,
+  void take_ingested(std::span<const metrics::Point> points, bus::Prepared&& prepared,
                      const Durable& durable) override {
     auto* made = std::any_cast<std::shared_ptr<std::string>>(&prepared);
     prepared_seen.push_back(made ? **made : "(none)");
+    points_seen.push_back(points.size());
     if (order) order->push_back(name);
     if (!durable_kind) return;
     if (answer_at_once) {
@@ -268,6 +272,30 @@ void push_waits_for_every_durable_consumer_first_error_wins(void**) {
   assert_string_equal(history.prepared_seen.at(0).c_str(), ":2");
 }
 
+// Points cost several times their text: held while a spool commits only
+// if a consumer behind it will read them.
+void points_are_freed_early_unless_a_later_consumer_reads_them(void**) {
+  bus::Bus bus;
+  Consumer spool, history;
+  spool.durable_kind = true;
+  spool.answer_at_once = false;
+  history.wants_points = false;
+  bus.add_consumer(spool);
+  bus.add_consumer(history);
+  auto points = two_points();
+  bus.publish_ingested(std::vector<metrics::Point>(points), bus.ingest_preparer()(points),
+                       [](const std::string&) {});
+  spool.held("");
+  assert_int_equal(history.points_seen.at(0), 0);
+  assert_string_equal(history.prepared_seen.at(0).c_str(), ":2");
+
+  history.wants_points = true;
+  bus.publish_ingested(std::vector<metrics::Point>(points), bus.ingest_preparer()(points),
+                       [](const std::string&) {});
+  spool.held("");
+  assert_int_equal(history.points_seen.at(1), 2);
+}
+
 void push_without_durable_consumers_is_answered_at_once(void**) {
   bus::Bus bus;
   Consumer history;
@@ -330,6 +358,7 @@ int main() {
       cmocka_unit_test(own_points_reach_every_consumer_once_made),
       cmocka_unit_test(pushed_points_carry_each_consumers_preparation),
       cmocka_unit_test(push_waits_for_every_durable_consumer_first_error_wins),
+      cmocka_unit_test(points_are_freed_early_unless_a_later_consumer_reads_them),
       cmocka_unit_test(push_without_durable_consumers_is_answered_at_once),
       cmocka_unit_test(a_sources_publication_becomes_points_in_the_host_schema),
   };
