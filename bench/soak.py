@@ -54,7 +54,7 @@ import harness  # noqa: E402
 from harness import Daemon  # noqa: E402
 from hub import DB, hub_config, write_config  # noqa: E402
 from influx import Influxd  # noqa: E402
-from test_hostile_clients import sockets_from  # noqa: E402
+from test_hostile_clients import pipeline_without_reading  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", "3600"))
 WARMUP = float(os.environ.get("BENCH_SOAK_WARMUP", "300"))
@@ -229,14 +229,8 @@ class Soak:
     # ------------------------------------------------------------ hostile clients
 
     def pipelined_readers(self):
-        socks = sockets_from(self.hub, 20)
-        request = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 50
-        for s in socks:
-            s.setblocking(False)
-            try:
-                s.send(request)
-            except BlockingIOError:
-                pass
+        socks = pipeline_without_reading(self.hub, 20,
+                                         b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 50)
         self.stop.wait(5)
         for s in socks:
             s.close()
