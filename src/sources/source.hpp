@@ -58,7 +58,10 @@ class Source {
   // and the instance keeps running (a missing binary may be installed later).
   virtual void start() {}
   // Polled kinds: gathers and publishes, then calls `done` exactly once
-  // (possibly before returning). Must not block the loop.
+  // (possibly before returning). Must not block the loop. A failed status
+  // withdraws what the instance published before this collection; what it
+  // published during it stands (an unreachable meter's `up 0`, which must
+  // not read as 0 W nor disappear).
   virtual void collect(std::function<void(Status)> done) { done(Status::fine()); }
   // Releases what start() took; `done` runs once everything is closed (a
   // child reaped). The source is destroyed after `done`.

@@ -81,6 +81,7 @@ class SourceSet::Running {
       return;
     }
     collecting_ = true;
+    published_in_collection_ = false;
     uint64_t started_ns = uv_hrtime();
     int64_t started_ms = unix_now_ms();
     source_->collect([this, alive = alive_, started_ns, started_ms](Status result) {
@@ -89,11 +90,13 @@ class SourceSet::Running {
       status_.last_unix_ms = started_ms;
       status_.last_duration_seconds = static_cast<double>(uv_hrtime() - started_ns) / 1e9;
       ++status_.collections;
-      record(result);
+      record(result, published_in_collection_);
     });
   }
 
-  void record(const Status& result) {
+  // `fresh_publication`: the source published while failing (a meter's "up
+  // 0"): that publication says what is true now and stands.
+  void record(const Status& result, bool fresh_publication = false) {
     if (stopping_) return;
     bool was_up = status_.up;
     std::string was_error = status_.error;
@@ -101,7 +104,7 @@ class SourceSet::Running {
     status_.error = result.error;
     if (!result.ok()) {
       ++status_.failures;
-      withdraw();  // stale values would look healthy
+      if (!fresh_publication) withdraw();  // stale values would look healthy
       if (was_up || was_error != result.error) {
         log::warn("source_failed",
                   {{"kind", instance_.kind}, {"source", instance_.name}, {"error", result.error}});
@@ -114,6 +117,7 @@ class SourceSet::Running {
     if (stopping_) return;
     ++status_.publications;
     published_ = true;
+    published_in_collection_ = true;
     set_.bus_.publish({instance_.kind, instance_.name, unix_now_ms(), std::move(families), true});
   }
 
@@ -132,6 +136,7 @@ class SourceSet::Running {
   InstanceStatus status_;
   bool collecting_ = false;
   bool published_ = false;
+  bool published_in_collection_ = false;
   bool stopping_ = false;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

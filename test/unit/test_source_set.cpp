@@ -31,7 +31,8 @@ struct ProbeOptions {
   template <class V>
   void visit(V& v) {
     v.field("flavour", flavour, "Changing it makes the instance restart.", nullptr);
-    v.field("fail", fail, "1: every collection fails.", config::IntRange{0, 1});
+    v.field("fail", fail, "1: every collection fails; 2: fails after publishing probe_up 0.",
+            config::IntRange{0, 2});
   }
 };
 
@@ -49,7 +50,14 @@ class Probe final : public sources::Source {
   explicit Probe(sources::SourceContext& c) : c_(c), child_(c.loop, sleeper(), {}) {}
   void start() override { child_.start(); }
   void collect(std::function<void(sources::Status)> done) override {
-    if (c_.instance.as<ProbeOptions>().fail == 1) {
+    int64_t fail = c_.instance.as<ProbeOptions>().fail;
+    if (fail == 2) {
+      metrics::SnapshotRecorder r;
+      r.begin({"probe_up", "Whether the probed thing answered.", metrics::Type::kGauge});
+      r.sample(0);
+      c_.publish(r.take());
+    }
+    if (fail != 0) {
       done(sources::Status::failed("probe told to fail"));
       return;
     }
@@ -210,6 +218,21 @@ void failing_instance_withdraws_its_series(void**) {
   assert_non_null(strstr(health.c_str(), "edgemon_source_up{kind=\"probe\",source=\"one\"} 0"));
 }
 
+// A meter that cannot be reached says so (probe_up 0) and fails: what it
+// said stands, what it published before is gone, and its health is down.
+void failing_instance_keeps_what_it_published_while_failing(void**) {
+  Fixture f;
+  f.set.configure(load(kOne).sources.kinds);
+  assert_true(run_until(&f.l.loop, [&] { return f.count("one") > 0; }));
+  f.set.configure(load(std::string(kOne) + "      fail: 2\n").sources.kinds);
+  assert_true(run_until(&f.l.loop, [&] {
+    auto s = f.set.statuses();
+    return s.size() == 1 && !s[0].up && s[0].failures > 0;
+  }));
+  assert_true(f.count("one") < 0);
+  assert_true(value_of(f.text(), "probe_up{source=\"one\"}") == 0);
+}
+
 void instance_options_are_checked(void**) {
   config::Config c;
   config::Errors errors = config::load_yaml_string(
@@ -242,6 +265,7 @@ int main() {
       cmocka_unit_test(changed_instance_restarts_and_keeps_state),
       cmocka_unit_test(removed_instance_withdraws_and_forgets),
       cmocka_unit_test(failing_instance_withdraws_its_series),
+      cmocka_unit_test(failing_instance_keeps_what_it_published_while_failing),
       cmocka_unit_test(instance_options_are_checked),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
