@@ -54,7 +54,7 @@ bench: deps-bench build
 fuzz: deps
 	cmake -S . -B $(FUZZ_BUILD) -DEDGEMON_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
-	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
 	test/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # Regenerates the commented reference config from the daemon's own key table.
