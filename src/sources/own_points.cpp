@@ -8,6 +8,12 @@ OwnPoints::OwnPoints(collect::Scheduler& scheduler, bus::Bus& bus)
     : scheduler_(scheduler), bus_(bus) {
   scheduler_.set_round_listener([this] { host_round(); });
   bus_.subscribe([this](const bus::Publication& p) { source_published(p); });
+  // Other sources' points are made from publications the bus has already
+  // filtered; the host schema is made from the collectors' own snapshots.
+  host_.set_family_filter([this](std::string_view family) {
+    const bus::FamilySelection* selection = bus_.selection();
+    return selection == nullptr || selection->exposed(family);
+  });
 }
 
 void OwnPoints::host_round() {
