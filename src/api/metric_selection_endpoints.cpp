@@ -76,10 +76,11 @@ void MetricSelectionEndpoints::enable(const http::Request& request, http::Respon
     return;
   }
   if (auto unknown = selection_.unknown(changes); !unknown.empty()) {
-    response = http::json_error(
-        400, "unknown metric families (not produced by any source nor named in the "
-             "configuration; GET /metrics/list shows the known ones): " +
-                 joined(unknown));
+    response =
+        http::json_error(400,
+                         "unknown metric families (not produced by any source nor named in the "
+                         "configuration; GET /metrics/list shows the known ones): " +
+                             joined(unknown));
     return;
   }
   size_t updated = selection_.apply(changes);

@@ -117,7 +117,8 @@ std::shared_ptr<const metrics::Snapshot> FamilySelection::filter(
   return recorder.take();
 }
 
-std::vector<std::string> FamilySelection::unknown(const std::map<std::string, bool>& changes) const {
+std::vector<std::string> FamilySelection::unknown(
+    const std::map<std::string, bool>& changes) const {
   std::vector<std::string> names;
   for (const auto& [name, on] : changes) {
     if (families_.find(name) == families_.end()) names.push_back(name);
@@ -156,8 +157,8 @@ void FamilySelection::write_metrics(metrics::MetricSink& sink) const {
 }
 
 void FamilySelection::recount() {
-  disabled_ = static_cast<size_t>(std::count_if(
-      families_.begin(), families_.end(), [](const auto& f) { return !f.second.enabled; }));
+  disabled_ = static_cast<size_t>(std::count_if(families_.begin(), families_.end(),
+                                                [](const auto& f) { return !f.second.enabled; }));
 }
 
 }  // namespace edgemon::bus

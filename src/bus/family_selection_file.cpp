@@ -25,7 +25,9 @@ struct JsonDeleter {
 };
 using Json = std::unique_ptr<cJSON, JsonDeleter>;
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
 // Runs on the worker thread.
 std::string write_atomically(const std::string& path, const std::string& text) {
@@ -94,7 +96,8 @@ std::string parse_family_choices(std::string_view text, FamilyChoices* out) {
     FamilyChoice choice;
     if (name.empty() || !cJSON_IsBool(enabled) || !cJSON_IsString(origin) ||
         !parse_origin(origin->valuestring, &choice.origin)) {
-      return "family '" + name + "': expected {\"enabled\": bool, \"origin\": config|api|discovered}";
+      return "family '" + name +
+             "': expected {\"enabled\": bool, \"origin\": config|api|discovered}";
     }
     choice.enabled = cJSON_IsTrue(enabled);
     if (cJSON_IsString(file_said)) choice.file_said = file_said->valuestring;
@@ -199,8 +202,7 @@ void FamilySelectionSaver::write(std::vector<std::function<void(std::string)>> w
                   }
                   for (const auto& done : waiting)
                     done(*result);
-                  if (!waiting_.empty() ||
-                      (again_ && selection_.version() != written_version_)) {
+                  if (!waiting_.empty() || (again_ && selection_.version() != written_version_)) {
                     write(std::exchange(waiting_, {}));
                   }
                 });

@@ -162,11 +162,10 @@ void the_record_round_trips_and_a_broken_one_is_kept_aside(void**) {
       bus::parse_family_choices(R"({"families":{"a":{"enabled":1,"origin":"api"}}})", &back)
           .c_str(),
       "");
-  assert_string_not_equal(
-      bus::parse_family_choices(R"({"families":{"a":{"enabled":true,"origin":"elsewhere"}}})",
-                                &back)
-          .c_str(),
-      "");
+  assert_string_not_equal(bus::parse_family_choices(
+                              R"({"families":{"a":{"enabled":true,"origin":"elsewhere"}}})", &back)
+                              .c_str(),
+                          "");
 
   char dir[] = "/tmp/edgemon-selection-XXXXXX";
   assert_non_null(mkdtemp(dir));
