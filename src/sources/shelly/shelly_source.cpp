@@ -168,7 +168,7 @@ class ShellySource final : public Source {
     get("/shelly", false, [this](http::ClientResponse&& r) {
       shelly::DeviceInfo info;
       std::string error = shelly::parse_device_info(r.body, &info);
-      if (!error.empty()) return fail("GET /shelly: " + error);
+      if (!error.empty()) return fail("GET " + base_ + "/shelly: " + error);
       if (info.auth && options_.password.empty()) {
         return fail(
             "the plug has authentication on (/shelly says so) and no password is "
@@ -183,7 +183,7 @@ class ShellySource final : public Source {
     if (generation_ == 1) {
       get("/status", true, [this](http::ClientResponse&& r) {
         std::string error = shelly::parse_gen1_status(r.body, &reading_);
-        if (!error.empty()) return fail("GET /status: " + error);
+        if (!error.empty()) return fail("GET " + base_ + "/status: " + error);
         finish();
       });
       return;
@@ -199,7 +199,7 @@ class ShellySource final : public Source {
     get(target, true, [this, index, target](http::ClientResponse&& r) {
       shelly::ChannelReading channel;
       std::string error = shelly::parse_gen2_component(r.body, options_.channels[index], &channel);
-      if (!error.empty()) return fail("GET " + target + ": " + error);
+      if (!error.empty()) return fail("GET " + base_ + target + ": " + error);
       reading_.channels.push_back(std::move(channel));
       read_channel(index + 1);
     });
@@ -253,13 +253,14 @@ class ShellySource final : public Source {
   void unauthorized(const std::string& target, bool authenticate, bool retried,
                     const http::ClientResponse& r, Answer on_ok) {
     if (options_.password.empty()) {
-      return fail("GET " + target +
+      return fail("GET " + base_ + target +
                   ": the plug asks for a password (HTTP 401) and none is "
                   "configured");
     }
     if (generation_ == 1 || !authenticate) {
-      return fail("GET " + target + ": the plug refused username '" + options_.username +
-                  "' and the configured password (HTTP 401)");
+      return fail("GET " + base_ + target + ": the plug refused username '" + options_.username +
+                  "' and the configured password (HTTP 401 to Basic authentication): wrong "
+                  "password?");
     }
     std::vector<std::string> values;
     for (const auto& [name, value] : r.headers) {
@@ -267,14 +268,14 @@ class ShellySource final : public Source {
     }
     std::string error;
     std::optional<http::DigestChallenge> challenge = http::parse_digest_challenge(values, &error);
-    if (!challenge) return fail("GET " + target + ": HTTP 401, " + error);
+    if (!challenge) return fail("GET " + base_ + target + ": HTTP 401, " + error);
     // The first 401 carries the challenge to answer, or says that a reused
     // nonce expired (the plug rebooted, or an hour passed): one more try
     // with it. The answer to a fresh challenge refused means a wrong
     // password.
     if (retried) {
       digest_.forget_challenge();
-      return fail("GET " + target +
+      return fail("GET " + base_ + target +
                   ": the plug refused user admin and the configured "
                   "password (HTTP 401 to digest authentication): wrong password?");
     }

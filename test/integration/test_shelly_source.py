@@ -1,0 +1,179 @@
+"""The shelly source through the daemon, against fake plugs serving the
+answers recorded from real ones (fake_shelly.py; no plug can be here): a
+Gen1 plug and a Gen2 plug with a password (HTTP Digest) report watts per
+device; a wrong password is a clear error in /status; the energy counter
+goes on through a reboot of the plug and a restart of edgemon; an unplugged
+plug is edge_power_source_up 0 with no watts while the other plug still
+reports."""
+import os
+import re
+import sys
+
+import harness
+from fake_shelly import FakeShelly
+from harness import SLOW, Daemon, check, eventually, make_tmpdir, promtool_check_metrics, write_file
+
+RECORDED_WH = 43190.063
+
+
+def config_text(gen1, gen2):
+    return f"""
+collect:
+  interval: 1s
+sources:
+  shelly:
+    - name: desk
+      url: {gen1.url}
+      interval: 200ms
+      timeout: 1s
+    - name: rack
+      url: {gen2.url}/
+      password: secret
+      interval: 200ms
+      timeout: 1s
+    - name: locked
+      url: {gen2.url}
+      generation: 2
+      password: not-the-password
+      interval: 200ms
+      timeout: 1s
+"""
+
+
+def value(text, series):
+    m = re.search(r"^" + re.escape(series) + r" (\S+)$", text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def series(name, device, rail=None):
+    # In the order the source writes them.
+    labels = f'source="shelly",device="{device}"'
+    if rail is not None:
+        labels += f',rail="{rail}"'
+    return f'{name}{{{labels}}}'
+
+
+def status_of(d, name):
+    return {s["name"]: s for s in d.get_json("/status")["sources"]}[name]
+
+
+def maps_libcrypto(pid):
+    with open(f"/proc/{pid}/maps") as f:
+        return "libcrypto" in f.read()
+
+
+def test_two_plugs_auth_counter_and_outage():
+    gen1 = FakeShelly(1)
+    gen2 = FakeShelly(2, password="secret")
+    tmp = make_tmpdir()
+    config = os.path.join(tmp, "edgemon.yaml")
+    write_file(config, config_text(gen1, gen2))
+    state_dir = make_tmpdir("edgemon-state-")
+
+    d = Daemon(config_path=config, state_dir=state_dir).start()
+    try:
+        eventually(lambda: value(d.metrics(), series("edge_power_watts", "desk", "meter:0")),
+                   5 * SLOW, what="the Gen1 plug's watts")
+        eventually(lambda: value(d.metrics(), series("edge_power_watts", "rack", "switch:0")),
+                   5 * SLOW, what="the Gen2 plug's watts (through digest authentication)")
+        text = d.metrics()
+        check(value(text, series("edge_power_watts", "desk", "meter:0")) == 42.17, text[-3000:])
+        check(value(text, series("edge_power_watts", "rack", "switch:0")) == 42.3, text[-3000:])
+        check(value(text, series("edge_voltage_volts", "rack", "switch:0")) == 229.8, "volts")
+        check(value(text, series("edge_current_amperes", "rack", "switch:0")) == 0.231, "amperes")
+        check(value(text, series("edge_power_relay_on", "desk", "relay:0")) == 1, "relay")
+        joules = value(text, series("edge_energy_joules_total", "rack", "switch:0"))
+        check(abs(joules - RECORDED_WH * 3600) < 1e-3, f"Gen2 energy {joules}")
+        joules1 = value(text, series("edge_energy_joules_total", "desk", "meter:0"))
+        check(joules1 == 2591403 * 60, f"Gen1 energy (watt-minutes) {joules1}")
+        for device in ("desk", "rack"):
+            check(value(text, series("edge_power_source_up", device)) == 1, f"{device} not up")
+
+        # Digest authentication computed with libcrypto, loaded for it.
+        check(maps_libcrypto(d.pid), "no libcrypto mapped, yet digests were computed")
+
+        # The plug's nonce is reused (firmware 2.0+): one challenge, then
+        # every poll is a single authenticated request.
+        eventually(lambda: gen2.count("authorized") >= 5, 5 * SLOW,
+                   what="authenticated polls of the Gen2 plug")
+
+        # A wrong password: up 0, no watts, and /status says why.
+        eventually(lambda: value(d.metrics(), series("edge_power_source_up", "locked")) == 0,
+                   5 * SLOW, what="the wrongly authenticated plug reported down")
+        check(series("edge_power_watts", "locked", "switch:0") not in d.metrics(),
+              "watts for a plug that refused us")
+        error = status_of(d, "locked").get("error", "")
+        check("wrong password" in error, f"/status error for 'locked': {error!r}")
+        check(gen2.count("bad_digest") >= 1, "the fake never saw a digest answer from 'locked'")
+
+        ours = "\n".join(l for l in d.metrics().splitlines()
+                         if "edge_" in l and "shelly" in l or l.startswith("# ")
+                         and " edge_" in l) + "\n"
+        rc, errors = promtool_check_metrics(ours)
+        check(rc == 0 and not errors, f"promtool check metrics: {errors}\n{ours}")
+
+        # The plug rebooted: its counter is back near 0; ours goes on.
+        gen2.set_energy_wh(1.0)
+        expected = RECORDED_WH * 3600 + 3600
+        eventually(lambda: abs((value(d.metrics(), series("edge_energy_joules_total", "rack",
+                                                           "switch:0")) or 0) - expected) < 1e-3,
+                   5 * SLOW, what="the energy counter continued across the plug's reboot")
+
+        # An edgemon restart keeps the total (the offset is in state.db).
+        d.stop_checked()
+        gen2.set_energy_wh(2.0)
+        d = Daemon(config_path=config, state_dir=state_dir).start()
+        expected = RECORDED_WH * 3600 + 2 * 3600
+        eventually(lambda: abs((value(d.metrics(), series("edge_energy_joules_total", "rack",
+                                                           "switch:0")) or 0) - expected) < 1e-3,
+                   5 * SLOW, what="the energy total kept across an edgemon restart")
+
+        # The Gen1 plug unplugged: up 0 and no watts -- never 0 W -- while
+        # the other plug still reports.
+        gen1.stop()
+        eventually(lambda: value(d.metrics(), series("edge_power_source_up", "desk")) == 0,
+                   5 * SLOW, what="the unplugged plug reported down")
+        text = d.metrics()
+        check(series("edge_power_watts", "desk", "meter:0") not in text,
+              "watts still published for the unplugged plug:\n" + text[-3000:])
+        check(series("edge_energy_joules_total", "desk", "meter:0") not in text,
+              "energy still published for the unplugged plug")
+        check(value(text, series("edge_power_watts", "rack", "switch:0")) == 42.3,
+              "the other plug stopped reporting")
+        error = status_of(d, "desk").get("error", "")
+        check(gen1.url in error, f"/status error for 'desk' does not name the plug: {error!r}")
+        d.stop_checked()
+    except BaseException:
+        print(f"--- daemon stderr tail ---\n{d.log.tail()}\n---", file=sys.stderr)
+        raise
+    finally:
+        d.kill()
+        gen2.stop()
+
+
+def test_no_password_maps_no_libcrypto():
+    """OpenSSL is several MiB of mappings: a plug without a password must
+    not bring it in (the daemon's own http:// needs none)."""
+    gen1 = FakeShelly(1)
+    tmp = make_tmpdir()
+    config = os.path.join(tmp, "edgemon.yaml")
+    write_file(config, f"""
+sources:
+  shelly:
+    - name: desk
+      url: {gen1.url}
+      interval: 200ms
+""")
+    d = Daemon(config_path=config).start()
+    try:
+        eventually(lambda: value(d.metrics(), series("edge_power_watts", "desk", "meter:0")),
+                   5 * SLOW, what="the Gen1 plug's watts")
+        check(not maps_libcrypto(d.pid), "libcrypto mapped without any password configured")
+        d.stop_checked()
+    finally:
+        d.kill()
+        gen1.stop()
+
+
+if __name__ == "__main__":
+    harness.main(globals())
