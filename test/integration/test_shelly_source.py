@@ -31,6 +31,12 @@ sources:
       password: secret
       interval: 200ms
       timeout: 1s
+    - name: nochannel
+      url: {gen2.url}
+      password: secret
+      channels: [switch:0, switch:1]
+      interval: 200ms
+      timeout: 1s
     - name: locked
       url: {gen2.url}
       generation: 2
@@ -106,6 +112,12 @@ def test_two_plugs_auth_counter_and_outage():
         check("wrong password" in error, f"/status error for 'locked': {error!r}")
         check(gen2.count("bad_digest") >= 1, "the fake never saw a digest answer from 'locked'")
 
+        # A component the plug does not have: the plug's own words.
+        error = eventually(lambda: status_of(d, "nochannel").get("error"), 5 * SLOW,
+                           what="an error for a component the plug lacks")
+        check("Switch.GetStatus?id=1" in error and "error -105" in error,
+              f"/status error for 'nochannel': {error!r}")
+
         ours = "\n".join(l for l in d.metrics().splitlines()
                          if "edge_" in l and "shelly" in l or l.startswith("# ")
                          and " edge_" in l) + "\n"
@@ -141,7 +153,8 @@ def test_two_plugs_auth_counter_and_outage():
         check(value(text, series("edge_power_watts", "rack", "switch:0")) == 42.3,
               "the other plug stopped reporting")
         error = status_of(d, "desk").get("error", "")
-        check(gen1.url in error, f"/status error for 'desk' does not name the plug: {error!r}")
+        check(gen1.url in error and "refused" in error,
+              f"/status error for 'desk' does not say the plug refused: {error!r}")
         d.stop_checked()
     except BaseException:
         print(f"--- daemon stderr tail ---\n{d.log.tail()}\n---", file=sys.stderr)
