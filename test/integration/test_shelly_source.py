@@ -11,7 +11,8 @@ import sys
 
 import harness
 from fake_shelly import FakeShelly
-from harness import SLOW, Daemon, check, eventually, make_tmpdir, promtool_check_metrics, write_file
+from harness import (SLOW, Daemon, check, eventually, make_tmpdir, promtool_check_metrics,
+                     run_cli, write_file)
 
 RECORDED_WH = 43190.063
 
@@ -186,6 +187,35 @@ sources:
     finally:
         d.kill()
         gen1.stop()
+
+
+def test_configuration_errors():
+    """`edgemon check` names each bad key of a plug's instance."""
+    tmp = make_tmpdir()
+    bad = write_file(os.path.join(tmp, "bad.yaml"), """
+sources:
+  shelly:
+    - name: a
+      url: ftp://10.0.0.5
+      generation: 5
+      channels: [em1:0]
+""")
+    r = run_cli(["check", "-c", bad])
+    check(r.returncode != 0, f"edgemon check accepted a bad shelly instance: {r.stdout}")
+    for expected in ("sources.shelly[0].url: expected an http:// or https:// URL",
+                     "sources.shelly[0].generation: expected auto, 1, 2, 3 or 4",
+                     "sources.shelly[0].channels: expected switch:N or pm1:N"):
+        check(expected in r.stderr, f"{expected!r} not in:\n{r.stderr}")
+    missing = write_file(os.path.join(tmp, "missing.yaml"), """
+sources:
+  shelly:
+    - name: b
+      channels: []
+""")
+    r = run_cli(["check", "-c", missing])
+    check(r.returncode != 0, "edgemon check accepted a plug without url")
+    check("sources.shelly[0].url: is required" in r.stderr, r.stderr)
+    check("sources.shelly[0].channels: lists no component" in r.stderr, r.stderr)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,19 @@ void counts_through_a_plug_reboot(void**) {
   assert_false(c.take_offset_changed());
 }
 
+void rounding_is_not_a_reboot(void**) {
+  EnergyCounter c;
+  c.update(155484226.8);
+  // One unit of the plug's last printed digit less: held, not a reboot
+  // (which would double the total).
+  assert_true(c.update(155484226.8 - 3) == 155484226.8);
+  assert_false(c.take_offset_changed());
+  assert_true(c.update(155484300) == 155484300);
+  // Just beyond that is a reboot.
+  assert_true(c.update(155484300 - 3.7) == 155484300 + 155484300 - 3.7);
+  assert_true(c.take_offset_changed());
+}
+
 void survives_an_edgemon_restart(void**) {
   EnergyCounter before;
   before.update(3000);
@@ -64,6 +77,7 @@ void damaged_state_starts_from_zero(void**) {
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(counts_through_a_plug_reboot),
+      cmocka_unit_test(rounding_is_not_a_reboot),
       cmocka_unit_test(survives_an_edgemon_restart),
       cmocka_unit_test(damaged_state_starts_from_zero),
   };

@@ -28,6 +28,11 @@ std::string EnergyCounter::to_state() const {
 }
 
 double EnergyCounter::update(double plug_joules) {
+  if (plug_joules < last_ && last_ - plug_joules <= kRoundingJoules) {
+    // Not a reboot: the last printed digit of a counter read in a
+    // different rounding. Taking it as one would add the whole count again.
+    return total();
+  }
   if (plug_joules < last_) {
     offset_ += last_;
     offset_changed_ = true;

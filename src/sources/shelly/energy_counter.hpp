@@ -16,6 +16,11 @@ namespace edgemon::sources::shelly {
 
 class EnergyCounter {
  public:
+  // A decrease up to this is rounding, not a reboot: Gen2+ plugs print
+  // watt-hours with 3 decimals (3.6 J), Gen1 whole watt-minutes (60 J, but
+  // never seen to waver).
+  static constexpr double kRoundingJoules = 3.6;
+
   // From a to_state() text; a damaged text starts from zero (returns false).
   bool restore(std::string_view state);
   std::string to_state() const;

@@ -36,6 +36,8 @@ constexpr std::string_view kKind = "shelly";
 // a write every poll would be one SQLite transaction every few seconds on
 // an SD card, for a total that is exact again at the next poll.
 constexpr uint64_t kPersistEveryMs = 60000;
+// A Gen1 /status is about 1.5 KiB, a Gen2 component status 0.5 KiB.
+constexpr size_t kMaxAnswerBytes = 16 * 1024;
 
 std::string check_url(std::string_view text) {
   return config::check_http_url(text, "http://10.0.0.5");
@@ -127,7 +129,8 @@ class ShellySource final : public Source {
     if (http::parse_url(base_, &parsed).empty() && parsed.target != "/") {
       target_prefix_ = without_trailing_slash(parsed.target);
     }
-    if (options_.generation != "auto") generation_ = std::stoi(options_.generation);
+    // Checked by the configuration (check_generation): "auto" or one digit.
+    if (options_.generation.size() == 1) generation_ = options_.generation[0] - '0';
   }
 
   ~ShellySource() override { cancel(); }
@@ -194,7 +197,8 @@ class ShellySource final : public Source {
   void read_channel(size_t index) {
     if (index >= options_.channels.size()) return finish();
     const std::string& rail = options_.channels[index];
-    std::optional<Component> c = parse_channel(rail);  // checked by the configuration
+    std::optional<Component> c = parse_channel(rail);
+    if (!c) return fail("channels: '" + rail + "' is not switch:N or pm1:N");
     std::string target = "/rpc/" + c->method_prefix + ".GetStatus?id=" + std::to_string(c->id);
     get(target, true, [this, index, target](http::ClientResponse&& r) {
       shelly::ChannelReading channel;
@@ -219,7 +223,7 @@ class ShellySource final : public Source {
     request.url = base_ + target;
     request.timeout = options_.timeout;
     request.connect_timeout = std::min<std::chrono::milliseconds>(options_.timeout, 5s);
-    request.max_response_bytes = 16 * 1024;
+    request.max_response_bytes = kMaxAnswerBytes;
     bool gen1 = generation_ == 1;
     if (authenticate && !options_.password.empty()) {
       if (gen1) {
@@ -240,6 +244,10 @@ class ShellySource final : public Source {
           if (!r.error.empty()) return fail("GET " + base_ + target + ": " + r.error);
           if (r.status == 401) {
             return unauthorized(target, authenticate, retried, r, std::move(on_ok));
+          }
+          if (r.status == 200 && r.truncated) {
+            return fail("GET " + base_ + target + ": the answer is larger than " +
+                        std::to_string(kMaxAnswerBytes / 1024) + " KiB, not a plug's");
           }
           if (r.status != 200) {
             std::string message = shelly::gen2_error_message(r.body);
