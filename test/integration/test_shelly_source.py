@@ -17,7 +17,7 @@ from harness import (SLOW, Daemon, check, eventually, make_tmpdir, promtool_chec
 RECORDED_WH = 43190.063
 
 
-def config_text(gen1, gen2):
+def config_text(gen1, gen2, gen1_locked):
     return f"""
 collect:
   interval: 1s
@@ -30,6 +30,17 @@ sources:
     - name: rack
       url: {gen2.url}/
       password: secret
+      interval: 200ms
+      timeout: 1s
+    - name: cellar
+      url: {gen1_locked.url}
+      password: pw
+      interval: 200ms
+      timeout: 1s
+    - name: cellar-wrong
+      url: {gen1_locked.url}
+      generation: 1
+      password: not-pw
       interval: 200ms
       timeout: 1s
     - name: nochannel
@@ -72,9 +83,10 @@ def maps_libcrypto(pid):
 def test_two_plugs_auth_counter_and_outage():
     gen1 = FakeShelly(1)
     gen2 = FakeShelly(2, password="secret")
+    gen1_locked = FakeShelly(1, password="pw")
     tmp = make_tmpdir()
     config = os.path.join(tmp, "edgemon.yaml")
-    write_file(config, config_text(gen1, gen2))
+    write_file(config, config_text(gen1, gen2, gen1_locked))
     state_dir = make_tmpdir("edgemon-state-")
 
     d = Daemon(config_path=config, state_dir=state_dir).start()
@@ -112,6 +124,14 @@ def test_two_plugs_auth_counter_and_outage():
         error = status_of(d, "locked").get("error", "")
         check("wrong password" in error, f"/status error for 'locked': {error!r}")
         check(gen2.count("bad_digest") >= 1, "the fake never saw a digest answer from 'locked'")
+
+        # Gen1 with a password: HTTP Basic.
+        eventually(lambda: value(d.metrics(), series("edge_power_watts", "cellar", "meter:0")),
+                   5 * SLOW, what="the Gen1 plug's watts through HTTP Basic")
+        error = eventually(lambda: status_of(d, "cellar-wrong").get("error"), 5 * SLOW,
+                           what="an error for a wrong Gen1 password")
+        check("Basic" in error and "wrong password" in error,
+              f"/status error for 'cellar-wrong': {error!r}")
 
         # A component the plug does not have: the plug's own words.
         error = eventually(lambda: status_of(d, "nochannel").get("error"), 5 * SLOW,
@@ -163,6 +183,7 @@ def test_two_plugs_auth_counter_and_outage():
     finally:
         d.kill()
         gen2.stop()
+        gen1_locked.stop()
 
 
 def test_no_password_maps_no_libcrypto():

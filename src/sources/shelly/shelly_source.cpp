@@ -112,6 +112,9 @@ struct ShellyOptions {
 
   void validate(const std::string& path, config::Errors& errors) const {
     if (url.empty()) errors.push_back({"", 0, 0, path + ".url", "is required: the plug's address"});
+    if (!password.empty() && username.empty()) {
+      errors.push_back({"", 0, 0, path + ".username", "is empty, and a password is set"});
+    }
     if (channels.empty()) {
       errors.push_back({"", 0, 0, path + ".channels", "lists no component to read"});
     }
@@ -173,9 +176,8 @@ class ShellySource final : public Source {
       std::string error = shelly::parse_device_info(r.body, &info);
       if (!error.empty()) return fail("GET " + base_ + "/shelly: " + error);
       if (info.auth && options_.password.empty()) {
-        return fail(
-            "the plug has authentication on (/shelly says so) and no password is "
-            "configured");
+        return fail("GET " + base_ +
+                    "/shelly: the plug has authentication on and no password is configured");
       }
       generation_ = info.generation;
       read();
