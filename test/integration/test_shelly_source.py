@@ -140,8 +140,7 @@ def test_two_plugs_auth_counter_and_outage():
               f"/status error for 'nochannel': {error!r}")
 
         ours = "\n".join(l for l in d.metrics().splitlines()
-                         if "edge_" in l and "shelly" in l or l.startswith("# ")
-                         and " edge_" in l) + "\n"
+                         if l.startswith("edge_") or " edge_" in l or "edgemon_shelly" in l) + "\n"
         rc, errors = promtool_check_metrics(ours)
         check(rc == 0 and not errors, f"promtool check metrics: {errors}\n{ours}")
 
@@ -151,6 +150,8 @@ def test_two_plugs_auth_counter_and_outage():
         eventually(lambda: abs((value(d.metrics(), series("edge_energy_joules_total", "rack",
                                                            "switch:0")) or 0) - expected) < 1e-3,
                    5 * SLOW, what="the energy counter continued across the plug's reboot")
+        check(value(d.metrics(), 'edgemon_shelly_energy_resets_total{source="rack"}') == 1,
+              "the plug's reboot not counted")
 
         # An edgemon restart keeps the total (the offset is in state.db).
         d.stop_checked()

@@ -315,8 +315,12 @@ class ShellySource final : public Source {
       if (!c.energy_joules) continue;
       shelly::EnergyCounter& counter = counter_for(c.rail);
       c.energy_joules = counter.update(*c.energy_joules);
-      persist = counter.take_offset_changed() || persist;
+      if (counter.take_offset_changed()) {
+        ++counter_restarts_;
+        persist = true;
+      }
     }
+    invalid_meter_readings_ += static_cast<uint64_t>(reading_.invalid_meters);
     if (persist) persist_counters();
     context_.publish(snapshot());
     auto done = std::move(done_);
@@ -384,6 +388,17 @@ class ShellySource final : public Source {
     for (const shelly::ChannelReading& c : reading_.channels) {
       if (c.temperature_celsius) temperature(c.rail, *c.temperature_celsius);
     }
+    // Unlabelled: /metrics adds the instance as `source`, as for every
+    // edgemon_* family of a source.
+    out.begin({"edgemon_shelly_energy_resets_total",
+               "Times the plug's energy counter went back (a reboot of the plug); "
+               "edge_energy_joules_total went on from where it was.",
+               metrics::Type::kCounter});
+    out.sample(static_cast<double>(counter_restarts_));
+    out.begin({"edgemon_shelly_invalid_readings_total",
+               "Gen1 meter readings left out because the plug marked them invalid.",
+               metrics::Type::kCounter});
+    out.sample(static_cast<double>(invalid_meter_readings_));
     return out.take();
   }
 
@@ -405,6 +420,8 @@ class ShellySource final : public Source {
   http::DigestSession digest_;
   std::map<std::string, shelly::EnergyCounter> counters_;  // by rail
   uint64_t last_persist_ms_ = 0;
+  uint64_t counter_restarts_ = 0;
+  uint64_t invalid_meter_readings_ = 0;
   shelly::Reading reading_;
   std::function<void(Status)> done_;
   uint64_t request_id_ = 0;
