@@ -16,6 +16,7 @@ import os
 import re
 import socket
 import threading
+import time
 
 import harness
 
@@ -47,6 +48,7 @@ class FakeShelly:
         self.password = password
         self.lock = threading.Lock()
         self.energy_wh = None  # None: the recorded counter
+        self.delay = 0.0  # seconds before each answer (a slow plug)
         self.connections = set()  # open keep-alive connections, closed by stop()
         self.counts = {"requests": 0, "unauthorized": 0, "authorized": 0, "bad_digest": 0}
         info = json.loads(fixture("gen1-shelly.json" if generation == 1 else "gen2-shelly.json"))
@@ -77,6 +79,10 @@ class FakeShelly:
                 super().finish()
 
             def do_GET(self):
+                with fake.lock:
+                    delay = fake.delay
+                if delay:
+                    time.sleep(delay)
                 status, headers, body = fake.answer(self.command, self.path, self.headers)
                 self.send_response(status)
                 for k, v in headers.items():
@@ -107,6 +113,11 @@ class FakeShelly:
         """Sets the plug's energy counter, e.g. back near 0 as after a reboot."""
         with self.lock:
             self.energy_wh = wh
+
+    def set_delay(self, seconds):
+        """Answers from now on after `seconds` (a plug on bad Wi-Fi)."""
+        with self.lock:
+            self.delay = seconds
 
     def count(self, what):
         with self.lock:
