@@ -32,6 +32,7 @@ void OwnPoints::source_published(const bus::Publication& publication) {
   std::vector<metrics::Tag> tags = host_.common_tags();
   tags.push_back({"source", publication.source});
   writer.set_common_tags(tags);
+  writer.set_yielding_tag("source");
   writer.start(publication.kind, "", publication.time_unix_ms * 1000000);
   publication.families->replay(writer);
   bus_.publish_points(source_buffer_, {});
