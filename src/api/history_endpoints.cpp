@@ -176,7 +176,8 @@ std::string collect_buckets(store::HistoryDb* db, const UsageParams& p, DeviceBu
   }
   std::vector<store::Bucket> buckets;
   for (const store::SeriesInfo& s : series) {
-    if (std::string e = db->buckets(s.id, p.from_ms, p.to_ms, p.step_ms, &buckets); !e.empty()) {
+    if (std::string e = db->buckets(s.id, p.from_ms, p.to_ms, p.step_ms, p.origin_ms, &buckets);
+        !e.empty()) {
       return e;
     }
     auto& merged = (*out)[s.device];
@@ -227,6 +228,8 @@ Rendered render_avg(store::HistoryDb* db, const UsageParams& p) {
     }
     total += sum;
     samples += count;
+    // A device with nothing in the range has no average to give.
+    if (count == 0) continue;
     list += list.empty() ? "{" : ",{";
     key(list, "device");
     append_json_string(list, device);
@@ -235,6 +238,19 @@ Rendered render_avg(store::HistoryDb* db, const UsageParams& p) {
     list += '}';
   }
   Rendered r;
+  if (!p.legacy.empty()) {
+    // The metrics-collection system's answer: one number, over every
+    // device asked for (null when nothing is stored in the range).
+    r.body = "{";
+    key(r.body, ("average_" + p.legacy + "_usage").c_str());
+    if (samples == 0) {
+      r.body += "null";
+    } else {
+      append_number(r.body, total / static_cast<double>(samples));
+    }
+    r.body += "}\n";
+    return r;
+  }
   r.body = "{";
   append_range(r.body, p);
   r.body += ',';
@@ -243,10 +259,37 @@ Rendered render_avg(store::HistoryDb* db, const UsageParams& p) {
   return r;
 }
 
+// The metrics-collection system's /metrics_usage answer: per bucket the
+// average over every device asked for, keyed by its start as
+// "YYYY-mm-dd HH:MM:SS" (UTC).
+Rendered render_legacy_series(const UsageParams& p, const DeviceBuckets& devices,
+                              int64_t max_points) {
+  std::vector<store::Bucket> all;
+  for (const auto& [device, buckets] : devices)
+    merge_buckets(&all, buckets);
+  Rendered r;
+  r.body = "{";
+  key(r.body, (p.legacy + "_usage").c_str());
+  r.body += '[';
+  int64_t emitted = 0;
+  for (const store::Bucket& b : all) {
+    if (b.count == 0 || emitted == max_points) continue;
+    r.body += emitted++ == 0 ? "{" : ",{";
+    std::string t = format_time(b.t_ms);  // 2024-05-01T12:00:00.000Z
+    append_json_string(r.body, t.substr(0, 10) + " " + t.substr(11, 8));
+    r.body += ':';
+    append_number(r.body, b.sum / static_cast<double>(b.count));
+    r.body += '}';
+  }
+  r.body += "]}\n";
+  return r;
+}
+
 Rendered render_series(store::HistoryDb* db, const UsageParams& p, int64_t max_points) {
   if (db == nullptr) return failed("history is not open");
   DeviceBuckets devices;
   if (std::string e = collect_buckets(db, p, &devices); !e.empty()) return failed(e);
+  if (!p.legacy.empty()) return render_legacy_series(p, devices, max_points);
   Rendered r;
   std::string& out = r.body;
   // About 110 bytes a bucket: grown once, not doubled through a megabyte.

@@ -82,31 +82,76 @@ class Params {
   std::vector<std::pair<std::string, std::string>> pairs_;
 };
 
-// from/to/range into [from, to]; `default_range_ms` when none is given.
+// The metrics-collection system wrote its times as Python's isoformat()
+// of a naive datetime: no zone, taken as UTC.
+constexpr Rfc3339Options kLegacyTime{
+    .space_separator = true, .utc_when_no_offset = true, .leap_second = LeapSecond::kLastSecond};
+
+bool parse_legacy_time(std::string_view text, int64_t* unix_ms) {
+  Rfc3339Time t;
+  if (!parse_rfc3339(text, &t, kLegacyTime)) return false;
+  *unix_ms = t.unix_ms();
+  return true;
+}
+
+bool all_digits(std::string_view text) {
+  return !text.empty() && text.size() <= 6 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// from/to/range into [from, to]; `default_range_ms` when none is given. With
+// `legacy`, start/end stand for from/to and a bare number of range is hours.
 ParamError parse_range(const Params& p, const QueryLimits& limits, int64_t default_range_ms,
-                       int64_t* from_ms, int64_t* to_ms) {
+                       int64_t* from_ms, int64_t* to_ms, bool legacy = false) {
   const std::string* range = p.get("range");
-  const std::string* from = p.get("from");
-  const std::string* to = p.get("to");
+  const char* from_name = legacy && p.get("start") != nullptr ? "start" : "from";
+  const char* to_name = legacy && p.get("end") != nullptr ? "end" : "to";
+  const std::string* from = p.get(from_name);
+  const std::string* to = p.get(to_name);
+  // start and end are the metrics-collection system's: ISO without a zone.
+  auto is_legacy_name = [](const char* name) {
+    return std::string_view(name) == "start" || std::string_view(name) == "end";
+  };
+  auto read_time = [&](const char* name, const std::string& text, int64_t* out) {
+    return is_legacy_name(name) ? parse_legacy_time(text, out) : parse_time(text, out);
+  };
+  auto time_error = [&](const char* name) {
+    return error(name, is_legacy_name(name)
+                           ? "expected ISO 8601 such as 2024-05-01T12:00:00 (taken as UTC)"
+                           : "expected RFC 3339 or unix seconds");
+  };
+  if (legacy && ((p.get("start") != nullptr && p.get("from") != nullptr) ||
+                 (p.get("end") != nullptr && p.get("to") != nullptr))) {
+    return error(from_name, "give start/end or from/to, not both");
+  }
   if (range != nullptr && (from != nullptr || to != nullptr)) {
-    return error("range", "give either range or from/to, not both");
+    return error("range",
+                 std::string("give either range or ") + from_name + "/" + to_name + ", not both");
   }
   *to_ms = limits.now_ms;
-  if (to != nullptr && !parse_time(*to, to_ms)) {
-    return error("to", "expected RFC 3339 or unix seconds");
-  }
+  if (to != nullptr && !read_time(to_name, *to, to_ms)) return time_error(to_name);
   int64_t span = default_range_ms;
   if (range != nullptr) {
     config::Duration d{};
-    if (!config::parse_duration(*range, &d).empty() || d.count() <= 0) {
-      return error("range", "expected a duration such as 15m, 1h, 24h or 7d");
+    if (legacy && all_digits(*range)) {
+      span = std::stoll(*range) * 3600000;
+      if (span <= 0) return error("range", "expected a whole number of hours of at least 1");
+    } else if (all_digits(*range)) {
+      return error("range",
+                   "expected a duration with a unit such as 15m or 1h (a bare number is hours "
+                   "only with the metrics-collection system's resource=)");
+    } else if (!config::parse_duration(*range, &d).empty() || d.count() <= 0) {
+      return error("range", legacy ? "expected whole hours (e.g. 1) or a duration such as 15m"
+                                   : "expected a duration such as 15m, 1h, 24h or 7d");
+    } else {
+      span = d.count();
     }
-    span = d.count();
   }
   *from_ms = *to_ms - std::min(span, limits.max_range_ms);
   if (from != nullptr) {
-    if (!parse_time(*from, from_ms)) return error("from", "expected RFC 3339 or unix seconds");
-    if (*from_ms > *to_ms) return error("from", "must not be after 'to'");
+    if (!read_time(from_name, *from, from_ms)) return time_error(from_name);
+    if (*from_ms > *to_ms)
+      return error(from_name, std::string("must not be after '") + to_name + "'");
   }
   // Nothing older than the retention exists: a wider range only costs.
   *from_ms = std::max(*from_ms, *to_ms - limits.max_range_ms);
@@ -125,10 +170,36 @@ ParamError parse_metric(const Params& p, std::string* out) {
   return {};
 }
 
+// resource=cpu|mem|disk: the metrics-collection system's name for metric.
+ParamError parse_resource(const Params& p, UsageParams* out) {
+  const std::string* resource = p.get("resource");
+  if (resource == nullptr) return {};
+  if (p.get("metric") != nullptr) return error("resource", "give either resource or metric");
+  static constexpr std::pair<std::string_view, std::string_view> kResources[] = {
+      {"cpu", "cpu"}, {"mem", "memory"}, {"memory", "memory"}, {"disk", "disk"}};
+  for (const auto& [name, metric] : kResources) {
+    if (*resource == name) {
+      out->legacy = *resource;
+      out->metric = metric;
+      return {};
+    }
+  }
+  return error("resource", "expected cpu, mem or disk");
+}
+
 ParamError parse_usage_common(const Params& p, const QueryLimits& limits, UsageParams* out) {
-  if (ParamError e = parse_metric(p, &out->metric); !e.ok()) return e;
+  if (ParamError e = parse_resource(p, out); !e.ok()) return e;
+  if (out->legacy.empty()) {
+    if (ParamError e = parse_metric(p, &out->metric); !e.ok()) return e;
+    for (const char* name : {"start", "end"}) {
+      if (p.get(name) != nullptr) {
+        return error(name, "is the metrics-collection system's, taken with resource=; use from/to");
+      }
+    }
+  }
   if (ParamError e = p.text("device", &out->device); !e.ok()) return e;
-  return parse_range(p, limits, kDefaultUsageRangeMs, &out->from_ms, &out->to_ms);
+  return parse_range(p, limits, kDefaultUsageRangeMs, &out->from_ms, &out->to_ms,
+                     !out->legacy.empty());
 }
 
 // The smallest of these giving at most ~1000 buckets when no step is given.
@@ -213,21 +284,28 @@ ParamError parse_history_params(std::string_view query, const QueryLimits& limit
 
 ParamError parse_avg_usage_params(std::string_view query, const QueryLimits& limits,
                                   UsageParams* out) {
+  *out = UsageParams{};
   Params p;
-  if (ParamError e = p.parse(query, {"metric", "device", "from", "to", "range"}); !e.ok()) {
+  if (ParamError e =
+          p.parse(query, {"metric", "device", "from", "to", "range", "resource", "start", "end"});
+      !e.ok()) {
     return e;
   }
   if (ParamError e = parse_usage_common(p, limits, out); !e.ok()) return e;
   out->from_ms = floor_to(out->from_ms, kMinuteMs);
   out->to_ms = std::max(ceil_to(out->to_ms, kMinuteMs), out->from_ms + kMinuteMs);
   out->step_ms = out->to_ms - out->from_ms;
+  out->origin_ms = out->from_ms;
   return {};
 }
 
 ParamError parse_metrics_usage_params(std::string_view query, const QueryLimits& limits,
                                       UsageParams* out) {
+  *out = UsageParams{};
   Params p;
-  if (ParamError e = p.parse(query, {"metric", "device", "from", "to", "range", "step"}); !e.ok()) {
+  if (ParamError e = p.parse(
+          query, {"metric", "device", "from", "to", "range", "step", "resource", "start", "end"});
+      !e.ok()) {
     return e;
   }
   if (ParamError e = parse_usage_common(p, limits, out); !e.ok()) return e;
@@ -257,8 +335,10 @@ ParamError parse_metrics_usage_params(std::string_view query, const QueryLimits&
       }
     }
   }
-  out->from_ms = floor_to(out->from_ms, out->step_ms);
-  out->to_ms = std::max(ceil_to(out->to_ms, out->step_ms), out->from_ms + out->step_ms);
+  // Only values inside what was asked, to the minute the aggregates keep.
+  out->from_ms = ceil_to(out->from_ms, kMinuteMs);
+  out->to_ms = std::max(floor_to(out->to_ms, kMinuteMs), out->from_ms);
+  out->origin_ms = floor_to(out->from_ms, out->step_ms);
   return {};
 }
 

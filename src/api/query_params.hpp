@@ -50,15 +50,27 @@ struct HistoryParams {
 ParamError parse_history_params(std::string_view query, const QueryLimits& limits,
                                 HistoryParams* out);
 
-// GET /avg_usage and GET /metrics_usage. The range is widened to whole
-// minutes (/avg_usage) or whole steps (/metrics_usage, aligned to the epoch
-// like InfluxDB's GROUP BY time), because aggregates are kept per minute.
+// GET /avg_usage and GET /metrics_usage. Aggregates are kept per minute, so
+// /avg_usage widens the range to whole minutes, and /metrics_usage narrows
+// it to the whole minutes inside what was asked, its buckets aligned to
+// multiples of `step` since the epoch like InfluxDB's GROUP BY time() (the
+// first and last may cover less than a step).
+//
+// The metrics-collection system's parameters are taken too: `resource`
+// (cpu, mem or disk), `start` and `end` (ISO 8601 without a zone, taken as
+// UTC) and `range` in whole hours; given `resource`, the answer has that
+// system's shape (see `legacy`).
 struct UsageParams {
-  std::string metric;   // a system_metrics field: cpu, memory, disk...
-  std::string device;   // "" = every device
-  int64_t from_ms = 0;  // inclusive
-  int64_t to_ms = 0;    // exclusive
-  int64_t step_ms = 0;  // /metrics_usage only
+  std::string metric;     // a system_metrics field: cpu, memory, disk...
+  std::string device;     // "" = every device
+  int64_t from_ms = 0;    // inclusive
+  int64_t to_ms = 0;      // exclusive
+  int64_t step_ms = 0;    // /metrics_usage only
+  int64_t origin_ms = 0;  // where buckets are aligned: at or before from_ms
+  // The `resource` asked for ("cpu", "mem", "disk"); "" for edgemon's own
+  // parameters. Set: {"average_<resource>_usage": x} and
+  // {"<resource>_usage": [{"YYYY-mm-dd HH:MM:SS": avg}, ...]}.
+  std::string legacy;
 };
 ParamError parse_avg_usage_params(std::string_view query, const QueryLimits& limits,
                                   UsageParams* out);

@@ -284,9 +284,10 @@ int cmd_dump(Spool& spool, const Args& a) {
         // Timestamps carry no unit: without it, influxd reads milliseconds
         // as nanoseconds and the points land in 1970. InfluxDB and `influx
         // -import` skip lines that start with '#'.
-        std::printf("# edgemon spool dump: timestamps below are in precision=%s (send with "
-                    "/write?precision=%s, or influx -import -precision %s)\n",
-                    b.precision.c_str(), b.precision.c_str(), b.precision.c_str());
+        std::printf(
+            "# edgemon spool dump: timestamps below are in precision=%s (send with "
+            "/write?precision=%s, or influx -import -precision %s)\n",
+            b.precision.c_str(), b.precision.c_str(), b.precision.c_str());
         printed_precision = b.precision;
       }
       if (json) {

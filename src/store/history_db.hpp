@@ -177,13 +177,15 @@ class HistoryDb {
   // first, at most `limit`; *truncated when more matched.
   std::string recent(std::span<const SeriesInfo> series, int64_t from_ms, int64_t to_ms,
                      int64_t limit, std::vector<RawValue>* out, bool* truncated);
-  // Buckets of `step_ms` (a multiple of a minute) starting at from_ms (which
-  // must be minute aligned) up to to_ms (exclusive), each read from the
-  // coarsest table whose rows fall whole into one bucket: hours, then
-  // 5-minute buckets, then minutes at the range's ragged ends. Empty buckets
-  // are left out.
+  // Buckets of `step_ms` (a multiple of a minute) aligned to origin_ms, over
+  // the values of [from_ms, to_ms) only (both minute aligned; origin_ms at
+  // or before from_ms, so a first or last bucket may cover less than a
+  // step, as InfluxDB's GROUP BY time() does), each read from the coarsest
+  // table whose rows fall whole into one bucket: hours, then 5-minute
+  // buckets, then minutes at the range's ragged ends. Empty buckets are left
+  // out.
   std::string buckets(int64_t series_id, int64_t from_ms, int64_t to_ms, int64_t step_ms,
-                      std::vector<Bucket>* out);
+                      int64_t origin_ms, std::vector<Bucket>* out);
 
   const std::string& path() const { return path_; }
   // Size of the database file plus its WAL.

@@ -217,10 +217,13 @@ std::string HistoryDb::level_rows(size_t level, const BucketQuery& q, int64_t fr
 }
 
 std::string HistoryDb::buckets(int64_t series_id, int64_t from_ms, int64_t to_ms, int64_t step_ms,
-                               std::vector<Bucket>* out) {
+                               int64_t origin_ms, std::vector<Bucket>* out) {
   out->clear();
-  if (from_ms >= to_ms || step_ms <= 0) return "";
-  BucketQuery q{series_id, step_ms, from_ms, to_ms - from_ms <= step_ms};
+  if (from_ms >= to_ms || step_ms <= 0 || origin_ms > from_ms) return "";
+  // One bucket when the first and the last value's bucket are the same.
+  bool single = floor_to(from_ms - origin_ms, step_ms) == floor_to(to_ms - 1 - origin_ms, step_ms);
+  if (single) origin_ms += floor_to(from_ms - origin_ms, step_ms);
+  BucketQuery q{series_id, step_ms, origin_ms, single};
   return level_rows(0, q, from_ms, to_ms, out);
 }
 

@@ -291,12 +291,19 @@ void aggregates_equal_a_computation_over_raw_points(void**) {
     from = from / align * align;
     int64_t to = from + kMinute + static_cast<int64_t>(rng() % static_cast<uint64_t>(3 * kHour));
     to = to / kMinute * kMinute;
-    if (step == 0) step = to - from;  // one bucket: /avg_usage
+    // Buckets aligned before the range, as /metrics_usage aligns them to
+    // the epoch: the first and last cover only what is in the range.
+    int64_t origin = from;
+    if (step == 0) {
+      step = to - from;  // one bucket: /avg_usage
+    } else if (round % 2 == 1) {
+      origin -= kMinute * static_cast<int64_t>(rng() % static_cast<uint64_t>(step / kMinute));
+    }
     for (const SeriesInfo& s : series) {
       std::map<int64_t, Expected> want;
       for (const Raw& r : raw) {
         if (r.device != s.device || r.t < from || r.t >= to) continue;
-        int64_t b = from + (r.t - from) / step * step;
+        int64_t b = origin + (r.t - origin) / step * step;
         Expected& e = want[b];
         e.min = e.count == 0 ? r.v : std::min(e.min, r.v);
         e.max = e.count == 0 ? r.v : std::max(e.max, r.v);
@@ -304,7 +311,7 @@ void aggregates_equal_a_computation_over_raw_points(void**) {
         ++e.count;
       }
       std::vector<Bucket> got;
-      ok(db->buckets(s.id, from, to, step, &got));
+      ok(db->buckets(s.id, from, to, step, origin, &got));
       compare(got, want);
     }
   }
@@ -850,6 +857,8 @@ void endpoints_over_http(void**) {
       {"/devices", {}},
       {"/history?from=last+week", {}},
       {"/avg_usage?metric=cpu&bogus=1", {}},
+      {"/avg_usage?resource=cpu&range=2", {}},
+      {"/metrics_usage?resource=mem&device=d2&range=1", {}},
   };
   std::thread client([&] {
     for (Exchange& e : exchanges) {
@@ -889,6 +898,21 @@ void endpoints_over_http(void**) {
                   "\"error\":\"parameter 'from': expected RFC 3339 or unix seconds\"");
   assert_int_equal(exchanges[6].response.status, 400);
   assert_contains(exchanges[6].response.body, "\"parameter\":\"bogus\"");
+  // The metrics-collection system's shapes.
+  assert_int_equal(exchanges[7].response.status, 200);
+  assert_string_equal(exchanges[7].response.body.c_str(), "{\"average_cpu_usage\":20}\n");
+  const auto& legacy = exchanges[8].response;
+  assert_int_equal(legacy.status, 200);
+  assert_contains(legacy.body, "{\"mem_usage\":[{\"");
+  assert_contains(legacy.body, "\":60}");
+  // Keyed "YYYY-mm-dd HH:MM:SS", one a minute, only minutes inside the hour
+  // asked (widened to whole steps it was 61).
+  size_t entries = 0;
+  for (size_t at = legacy.body.find(":00\":"); at != std::string::npos;
+       at = legacy.body.find(":00\":", at + 1))
+    ++entries;
+  if (entries < 58 || entries > 60) fail_msg("%zu one-minute entries in an hour", entries);
+  assert_contains(legacy.body, api::format_time(now).substr(0, 10) + " ");
   stop(l, h);
 }
 

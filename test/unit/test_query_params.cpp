@@ -129,9 +129,27 @@ void metrics_usage_steps(void**) {
   QueryLimits l = limits();
   assert_true(parse_metrics_usage_params("metric=memory&step=5m&range=1h", l, &p).ok());
   assert_int_equal(p.step_ms, 300000);
-  assert_int_equal(p.from_ms % 300000, 0);
-  assert_int_equal(p.to_ms % 300000, 0);
-  assert_true(p.to_ms >= kNow && p.from_ms <= kNow - 3600000);
+  assert_int_equal(p.origin_ms % 300000, 0);
+  assert_true(p.to_ms == kNow && p.from_ms == kNow - 3600000);
+  // Only what was asked (to the minute), in buckets aligned to the step as
+  // InfluxDB's GROUP BY time() aligns them: 06:50-07:05 at 15m reads
+  // 06:50-07:05 into buckets labelled 06:45 and 07:00.
+  int64_t t0650 = kNow - 5 * 3600000 - 10 * 60000;  // kNow is 12:00
+  assert_true(parse_metrics_usage_params("metric=cpu&step=15m&from=2024-05-01T06:50:00Z"
+                                         "&to=2024-05-01T07:05:00Z",
+                                         l, &p)
+                  .ok());
+  assert_int_equal(p.from_ms, t0650);
+  assert_int_equal(p.to_ms, t0650 + 15 * 60000);
+  assert_int_equal(p.origin_ms, t0650 - 5 * 60000);
+  // Partial minutes at the ends are left out, not widened into.
+  assert_true(parse_metrics_usage_params("metric=cpu&step=5m&from=2024-05-01T06:50:30Z"
+                                         "&to=2024-05-01T07:04:30Z",
+                                         l, &p)
+                  .ok());
+  assert_int_equal(p.from_ms, t0650 + 60000);
+  assert_int_equal(p.to_ms, t0650 + 14 * 60000);
+  assert_int_equal(p.origin_ms, t0650);
   // Defaults keep the answer small: 24h in 5 minute steps.
   assert_true(parse_metrics_usage_params("metric=cpu&range=24h", l, &p).ok());
   assert_int_equal(p.step_ms, 300000);
@@ -146,6 +164,32 @@ void metrics_usage_steps(void**) {
   expect_error(parse_metrics_usage_params("metric=cpu&step=1m&range=30d", wide, &p), "step",
                "10000 buckets");
   expect_error(parse_metrics_usage_params("metric=cpu&limit=5", l, &p), "limit", "unknown");
+}
+
+// The metrics-collection system's parameters: resource, start/end without a
+// zone, range in whole hours; its answer shape is chosen by `resource`.
+void legacy_resource_start_end_and_hours(void**) {
+  UsageParams p;
+  QueryLimits l = limits();
+  assert_true(parse_avg_usage_params("resource=mem&range=2", l, &p).ok());
+  assert_string_equal(p.metric.c_str(), "memory");
+  assert_string_equal(p.legacy.c_str(), "mem");
+  assert_int_equal(p.to_ms - p.from_ms, 2 * 3600000);
+  assert_true(parse_metrics_usage_params(
+                  "resource=cpu&start=2024-05-01T06:00:00&end=2024-05-01 07:00:00", l, &p)
+                  .ok());
+  assert_int_equal(p.from_ms, kNow - 6 * 3600000);
+  assert_int_equal(p.to_ms, kNow - 5 * 3600000);
+  assert_string_equal(p.legacy.c_str(), "cpu");
+  assert_true(parse_avg_usage_params("metric=cpu", l, &p).ok());
+  assert_string_equal(p.legacy.c_str(), "");
+  expect_error(parse_avg_usage_params("resource=gpu", l, &p), "resource", "cpu, mem or disk");
+  expect_error(parse_avg_usage_params("resource=cpu&metric=cpu", l, &p), "resource", "either");
+  expect_error(parse_avg_usage_params("resource=cpu&start=yesterday", l, &p), "start", "ISO 8601");
+  expect_error(parse_avg_usage_params("resource=cpu&range=0", l, &p), "range", "hours");
+  expect_error(parse_avg_usage_params("metric=cpu&start=2024-05-01T06:00:00", l, &p), "start",
+               "resource=");
+  expect_error(parse_avg_usage_params("metric=cpu&range=2", l, &p), "range", "duration");
 }
 
 void devices_filter(void**) {
@@ -169,6 +213,7 @@ int main() {
       cmocka_unit_test(avg_usage_widens_to_minutes),
       cmocka_unit_test(avg_usage_errors),
       cmocka_unit_test(metrics_usage_steps),
+      cmocka_unit_test(legacy_resource_start_end_and_hours),
       cmocka_unit_test(devices_filter),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
