@@ -17,7 +17,6 @@ namespace {
 
 // What InfluxDB clients are told they talk to. The influx CLI and client
 // libraries only check that the header exists; "-edgemon" keeps it honest.
-constexpr const char* kInfluxVersionHeader = "1.8.10-edgemon";
 constexpr const char* kRetryAfterSeconds = "1";
 
 int64_t now_ns() {
@@ -65,6 +64,8 @@ void IngestEndpoints::add_routes(http::Router& router) {
   for (const char* path : {"/write", "/api/v2/write", "/ping", "/metrics"}) {
     router.remove(std::string_view(path) == "/ping" ? "GET" : "POST", path);
   }
+  router.remove("GET", "/query");
+  router.remove("POST", "/query");
   auto head_check = [this](ingest::Endpoint e) {
     return [this, e](const http::Request& head, http::Response* refusal) {
       return check_head(e, head, refusal);
@@ -80,6 +81,13 @@ void IngestEndpoints::add_routes(http::Router& router) {
     add("/api/v2/write", ingest::Endpoint::kV2Write, handler(ingest::Endpoint::kV2Write));
     router.add("GET", "/ping", Group::kIngest,
                [this](const http::Request& q, http::Response& r) { ping(q, r); });
+    for (const char* method : {"GET", "POST"}) {
+      // A query is a line or two of InfluxQL, form-encoded in the body.
+      router
+          .add(method, "/query", Group::kIngest,
+               [this](const http::Request& q, http::Response& r) { query(q, r); })
+          .max_body_bytes = 64 * 1024;
+    }
   }
   if (json_on) {
     add("/metrics", ingest::Endpoint::kJson,

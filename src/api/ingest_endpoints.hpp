@@ -31,6 +31,9 @@ namespace edgemon::api {
 // them on the parser thread: at a few hundred thousand points a second,
 // encoding them for every output and laying them out for the history is
 // most of a hub's work, and none of it needs the loop.
+// What /ping and /query say they are: InfluxDB 1.8's API, edgemon's hub.
+inline constexpr const char* kInfluxVersionHeader = "1.8.10-edgemon";
+
 struct IngestBatch {
   std::vector<metrics::Point> points;
   // One per consumer, in its own type: the endpoints only carry them from
@@ -52,12 +55,22 @@ class IngestEndpoints {
   void add_routes(http::Router& router);
   void write_metrics(metrics::MetricSink& sink) const { stats_.write_metrics(sink); }
 
+  // SHOW MEASUREMENTS on /query: the names the hub has stored, delivered
+  // later on the loop (the history answers it on its read thread), or why
+  // not. Without one, the list is empty.
+  using MeasurementsDone = std::function<void(std::vector<std::string>, std::string error)>;
+  void set_measurement_lister(std::function<void(MeasurementsDone)> lister) {
+    list_measurements_ = std::move(lister);
+  }
+
  private:
   struct Decoded;
   struct ParseJob;
   void write(const http::Request& request, http::Response& response, ingest::Endpoint endpoint);
   void json(const http::Request& request, http::Response& response);
   void ping(const http::Request& request, http::Response& response);
+  // GET/POST /query (ingest_query.cpp): the influx CLI's DDL and first commands.
+  void query(const http::Request& request, http::Response& response);
   // Common checks: token, body encoding and size, memory bound. False with
   // the answer in *response.
   // The request's token: "" with the device it may write for in *device,
@@ -105,6 +118,10 @@ class IngestEndpoints {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   // Inflates and parses bodies; started with the first ingest request.
   std::unique_ptr<WorkerThread> parser_;
+  std::function<void(MeasurementsDone)> list_measurements_;
+  // Databases named by CREATE DATABASE, for SHOW DATABASES (the hub keeps
+  // nothing by database; bounded).
+  std::vector<std::string> databases_;
 };
 
 }  // namespace edgemon::api

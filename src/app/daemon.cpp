@@ -117,6 +117,9 @@ class Daemon final {
     }
     own_points_.set_common_tags(
         collect::host_common_tags(info_.device_id, info_.hostname, config_->tags));
+    ingest_.set_measurement_lister([this](api::IngestEndpoints::MeasurementsDone done) {
+      list_measurements(std::move(done));
+    });
     start_selection();
     scheduler_.set_bus(&bus_);
     bus_.set_selection(&selection_);
@@ -172,6 +175,28 @@ class Daemon final {
     const config::IngestSection& in = config.ingest;
     pushed_series_.configure(in.enabled && in.expose_metrics, static_cast<size_t>(in.max_series),
                              in.device_active_window.count());
+  }
+
+  // SHOW MEASUREMENTS: what the history keeps, read on its query thread.
+  void list_measurements(api::IngestEndpoints::MeasurementsDone done) {
+    if (!config_->history.enabled) {
+      done({}, "the hub lists measurements from its history, which is off (history.enabled)");
+      return;
+    }
+    using Listed = std::pair<std::vector<std::string>, std::string>;
+    history_.read<Listed>(
+        [](store::HistoryDb* db) {
+          Listed listed;
+          if (db == nullptr) {
+            listed.second = "history is not open";
+          } else {
+            listed.second = db->measurements(10000, &listed.first);
+          }
+          return listed;
+        },
+        [done = std::move(done)](Listed&& listed) {
+          done(std::move(listed.first), listed.second);
+        });
   }
 
   // Before the first publication, so that what an earlier run recorded (a

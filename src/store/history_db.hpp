@@ -173,6 +173,8 @@ class HistoryDb {
     bool open_ = false;
   };
   std::string find_series(const SeriesFilter& filter, std::vector<SeriesInfo>* out);
+  // The measurements of every series kept, in name order, at most `limit`.
+  std::string measurements(int64_t limit, std::vector<std::string>* out);
   // The newest raw values of `series` with from_ms <= t <= to_ms, newest
   // first, at most `limit`; *truncated when more matched.
   std::string recent(std::span<const SeriesInfo> series, int64_t from_ms, int64_t to_ms,

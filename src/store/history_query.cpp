@@ -103,6 +103,18 @@ std::string HistoryDb::find_series(const SeriesFilter& filter, std::vector<Serie
   return rc == SQLITE_DONE ? "" : sql_error(db_, "find series");
 }
 
+std::string HistoryDb::measurements(int64_t limit, std::vector<std::string>* out) {
+  out->clear();
+  // series_by_name leads with measurement: a walk of the index.
+  Stmt q(*statements_, "SELECT DISTINCT measurement FROM series ORDER BY measurement LIMIT ?1");
+  if (!q.ok()) return q.prepare_error();
+  q.bind(1, limit);
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW)
+    out->emplace_back(q.text(0));
+  return rc == SQLITE_DONE ? "" : sql_error(db_, "list measurements");
+}
+
 std::string HistoryDb::recent(std::span<const SeriesInfo> series, int64_t from_ms, int64_t to_ms,
                               int64_t limit, std::vector<RawValue>* out, bool* truncated) {
   out->clear();

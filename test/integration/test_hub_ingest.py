@@ -30,20 +30,39 @@ def test_influx_cli_imports_into_the_hub():
     with Daemon(config_path=write_config(hub_config(server.url))) as hub:
         lines = [f"weather,station=s{i % 7},site=lab\\ 1 temp={20 + i / 10},hum={i}i "
                  f"{1736847600 + i}" for i in range(500)]
+        # The CLI runs the DDL section through /query, as an export has it.
         path = write_file(os.path.join(make_tmpdir(), "import.txt"),
-                          "# DML\n# CONTEXT-DATABASE: ignored\n" + "\n".join(lines) + "\n")
+                          "# DDL\nCREATE DATABASE imported\n\n"
+                          "# DML\n# CONTEXT-DATABASE: imported\n" + "\n".join(lines) + "\n")
         cli = subprocess.run(["influx", "-host", hub.host, "-port", str(hub.port), "-import",
                               "-path", path, "-precision", "s"],
                              capture_output=True, text=True, timeout=60 * harness.SLOW)
         check(cli.returncode == 0, f"influx -import failed: {cli.stdout} {cli.stderr}")
         said = cli.stdout + cli.stderr
-        check("Processed 500 inserts" in said and "Failed 0 inserts" in said,
+        check("Processed 500 inserts" in said and "Failed 0 inserts" in said
+              and "error" not in said.lower() and "Processed 1 commands" in said,
               f"influx CLI output: {said}")
         eventually(lambda: count(server, "weather", "temp") == 500, 15 * harness.SLOW,
                    interval=0.1, what="500 imported points in influxd")
         row = server.query(DB, "SELECT temp, hum, station, site FROM weather "
                                "WHERE station = 's3' ORDER BY time LIMIT 1", epoch="s")[0]
         check(row["values"][0] == [1736847603, 20.3, 3, "s3", "lab 1"], f"row {row}")
+
+        def execute(statement):
+            r = subprocess.run(["influx", "-host", hub.host, "-port", str(hub.port),
+                                "-format", "json", "-execute", statement],
+                               capture_output=True, text=True, timeout=30 * harness.SLOW)
+            return r.returncode, r.stdout + r.stderr
+        rc, out = execute("SHOW DATABASES")
+        check(rc == 0 and '"imported"' in out, f"SHOW DATABASES: {rc} {out}")
+        # The hub's history has what it received (the import is older than
+        # its raw retention: a point of now).
+        check(post(hub, "/write", "fresh_point,k=v x=1\n").status == 204, "fresh write")
+        eventually(lambda: '"fresh_point"' in execute("SHOW MEASUREMENTS")[1], 10 * harness.SLOW,
+                   interval=0.2, what="fresh_point in SHOW MEASUREMENTS")
+        rc, out = execute("SELECT * FROM weather")
+        check("answers CREATE DATABASE, SHOW DATABASES and SHOW MEASUREMENTS only" in out,
+              f"an unanswered statement is not explained: {rc} {out}")
     server.stop()
 
 
