@@ -83,7 +83,7 @@ void IngestEndpoints::query(const http::Request& request, http::Response& respon
         return st.kind == InfluxqlStatement::Kind::kShowMeasurements;
       });
   auto answer = [statements, databases = databases_](std::vector<std::string> measurements,
-                                                      const std::string& error) {
+                                                     const std::string& error) {
     JsonPtr root(cJSON_CreateObject(), cJSON_Delete);
     cJSON* results = cJSON_AddArrayToObject(root.get(), "results");
     int id = 0;

@@ -12,8 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<edgemon::ingest::InfluxqlStatement> out;
   std::string error = edgemon::ingest::parse_influxql(text, &out);
   if (!error.empty()) {
-    if (error.size() > 100 || !out.empty() && out.size() > edgemon::ingest::kMaxInfluxqlStatements)
-      std::abort();
+    if (error.size() > 100 || out.size() > edgemon::ingest::kMaxInfluxqlStatements) std::abort();
     return 0;
   }
   if (out.empty() || out.size() > edgemon::ingest::kMaxInfluxqlStatements) std::abort();
