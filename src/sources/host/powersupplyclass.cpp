@@ -25,7 +25,7 @@ constexpr size_t kAttrBytes = 128;
 struct NumericAttr {
   std::string_view file;
   std::string_view metric;  // node_power_supply_<metric>
-  double scale;
+  double divisor;           // divided, not multiplied: the same doubles as node_exporter
 };
 
 // The attributes node_exporter exports, with its names and scales: µV,
@@ -41,45 +41,45 @@ constexpr std::array<NumericAttr, 49> kNumeric = {{
     {"present", "present", 1},
     {"time_to_empty_now", "time_to_empty_seconds", 1},
     {"time_to_full_now", "time_to_full_seconds", 1},
-    {"current_boot", "current_boot", 1e-6},
-    {"current_max", "current_max", 1e-6},
-    {"current_now", "current_ampere", 1e-6},
-    {"energy_empty", "energy_empty", 1e-6},
-    {"energy_empty_design", "energy_empty_design", 1e-6},
-    {"energy_full", "energy_full", 1e-6},
-    {"energy_full_design", "energy_full_design", 1e-6},
-    {"energy_now", "energy_watthour", 1e-6},
-    {"voltage_boot", "voltage_boot", 1e-6},
-    {"voltage_max", "voltage_max", 1e-6},
-    {"voltage_max_design", "voltage_max_design", 1e-6},
-    {"voltage_min", "voltage_min", 1e-6},
-    {"voltage_min_design", "voltage_min_design", 1e-6},
-    {"voltage_now", "voltage_volt", 1e-6},
-    {"voltage_ocv", "voltage_ocv", 1e-6},
-    {"charge_control_limit", "charge_control_limit", 1e-6},
-    {"charge_control_limit_max", "charge_control_limit_max", 1e-6},
-    {"charge_counter", "charge_counter", 1e-6},
-    {"charge_empty", "charge_empty", 1e-6},
-    {"charge_empty_design", "charge_empty_design", 1e-6},
-    {"charge_full", "charge_full", 1e-6},
-    {"charge_full_design", "charge_full_design", 1e-6},
-    {"charge_now", "charge_ampere", 1e-6},
-    {"charge_term_current", "charge_term_current", 1e-6},
-    {"constant_charge_current", "constant_charge_current", 1e-6},
-    {"constant_charge_current_max", "constant_charge_current_max", 1e-6},
-    {"constant_charge_voltage", "constant_charge_voltage", 1e-6},
-    {"constant_charge_voltage_max", "constant_charge_voltage_max", 1e-6},
-    {"precharge_current", "precharge_current", 1e-6},
-    {"input_current_limit", "input_current_limit", 1e-6},
-    {"power_now", "power_watt", 1e-6},
-    {"temp", "temp_celsius", 0.1},
-    {"temp_alert_max", "temp_alert_max_celsius", 0.1},
-    {"temp_alert_min", "temp_alert_min_celsius", 0.1},
-    {"temp_ambient", "temp_ambient_celsius", 0.1},
-    {"temp_ambient_max", "temp_ambient_max_celsius", 0.1},
-    {"temp_ambient_min", "temp_ambient_min_celsius", 0.1},
-    {"temp_max", "temp_max_celsius", 0.1},
-    {"temp_min", "temp_min_celsius", 0.1},
+    {"current_boot", "current_boot", 1e6},
+    {"current_max", "current_max", 1e6},
+    {"current_now", "current_ampere", 1e6},
+    {"energy_empty", "energy_empty", 1e6},
+    {"energy_empty_design", "energy_empty_design", 1e6},
+    {"energy_full", "energy_full", 1e6},
+    {"energy_full_design", "energy_full_design", 1e6},
+    {"energy_now", "energy_watthour", 1e6},
+    {"voltage_boot", "voltage_boot", 1e6},
+    {"voltage_max", "voltage_max", 1e6},
+    {"voltage_max_design", "voltage_max_design", 1e6},
+    {"voltage_min", "voltage_min", 1e6},
+    {"voltage_min_design", "voltage_min_design", 1e6},
+    {"voltage_now", "voltage_volt", 1e6},
+    {"voltage_ocv", "voltage_ocv", 1e6},
+    {"charge_control_limit", "charge_control_limit", 1e6},
+    {"charge_control_limit_max", "charge_control_limit_max", 1e6},
+    {"charge_counter", "charge_counter", 1e6},
+    {"charge_empty", "charge_empty", 1e6},
+    {"charge_empty_design", "charge_empty_design", 1e6},
+    {"charge_full", "charge_full", 1e6},
+    {"charge_full_design", "charge_full_design", 1e6},
+    {"charge_now", "charge_ampere", 1e6},
+    {"charge_term_current", "charge_term_current", 1e6},
+    {"constant_charge_current", "constant_charge_current", 1e6},
+    {"constant_charge_current_max", "constant_charge_current_max", 1e6},
+    {"constant_charge_voltage", "constant_charge_voltage", 1e6},
+    {"constant_charge_voltage_max", "constant_charge_voltage_max", 1e6},
+    {"precharge_current", "precharge_current", 1e6},
+    {"input_current_limit", "input_current_limit", 1e6},
+    {"power_now", "power_watt", 1e6},
+    {"temp", "temp_celsius", 10},
+    {"temp_alert_max", "temp_alert_max_celsius", 10},
+    {"temp_alert_min", "temp_alert_min_celsius", 10},
+    {"temp_ambient", "temp_ambient_celsius", 10},
+    {"temp_ambient_max", "temp_ambient_max_celsius", 10},
+    {"temp_ambient_min", "temp_ambient_min_celsius", 10},
+    {"temp_max", "temp_max_celsius", 10},
+    {"temp_min", "temp_min_celsius", 10},
 }};
 
 // Text attributes that become labels of node_power_supply_info.
@@ -136,7 +136,7 @@ class PowerSupplyClassCollector final : public SyncCollector {
       table_.add(metric,
                  std::string(numeric->metric) + " value of /sys/class/power_supply/<power_supply>.",
                  Type::kGauge, {{"power_supply", supply}},
-                 static_cast<double>(number) * numeric->scale);
+                 static_cast<double>(number) / numeric->divisor);
     }
     std::sort(info.begin(), info.end());
     table_.add("node_power_supply_info", "info of /sys/class/power_supply/<power_supply>.",
@@ -145,24 +145,25 @@ class PowerSupplyClassCollector final : public SyncCollector {
   }
 
   void add_edge(const std::string& supply, const std::map<std::string_view, int64_t>& numbers) {
+    // Raw µ-units, scaled once at the end.
     auto get = [&](std::string_view file, double* out) {
       auto it = numbers.find(file);
       if (it == numbers.end()) return false;
-      *out = static_cast<double>(it->second) * 1e-6;
+      *out = static_cast<double>(it->second);
       return true;
     };
-    double volts = 0, amps = 0, watts = 0;
-    bool have_volts = get("voltage_now", &volts);
-    bool have_amps = get("current_now", &amps);
+    double uv = 0, ua = 0, uw = 0;
+    bool have_volts = get("voltage_now", &uv);
+    bool have_amps = get("current_now", &ua);
     FamilyTable::LabelPairs labels{{"rail", supply}, {"source", "power_supply"}};
-    if (have_volts) table_.add(metrics::power::kVolts, labels, volts);
-    if (have_amps) table_.add(metrics::power::kAmperes, labels, amps);
+    if (have_volts) table_.add(metrics::power::kVolts, labels, uv / 1e6);
+    if (have_amps) table_.add(metrics::power::kAmperes, labels, ua / 1e6);
     // The sign of current_now (and so of the product) follows the driver:
     // some report a discharging battery as negative.
-    if (get("power_now", &watts))
-      table_.add(metrics::power::kWatts, labels, watts);
+    if (get("power_now", &uw))
+      table_.add(metrics::power::kWatts, labels, uw / 1e6);
     else if (have_volts && have_amps)
-      table_.add(metrics::power::kWatts, labels, volts * amps);
+      table_.add(metrics::power::kWatts, labels, uv * ua / 1e12);
   }
 
   std::string dir_;
