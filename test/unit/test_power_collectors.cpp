@@ -378,8 +378,9 @@ void power_supply_names_and_power(void**) {
   expect(out,
          "node_power_supply_info{power_supply=\"ucsi-source-psy-USBC000:001\",scope=\"System\","
          "type=\"USB\",usb_type=\"C [PD] PD_PPS\"} 1\n");
-  // Read but not exported by node_exporter 1.5.
-  expect_not(out, "voltage_ocv_volt");
+  expect(out, "node_power_supply_voltage_ocv{power_supply=\"axp20x-battery\"} 3.987\n");
+  // Files node_exporter 1.5 does not export are not read into families.
+  expect_not(out, "uevent");
 
   // Edge families: power as reported, else volts x amps (the sign is the
   // driver's), nothing from volts alone.
