@@ -166,6 +166,10 @@ void hwmon_names_units_and_power_rails(void**) {
   expect(out, "edge_power_watts{rail=\"VDD_SOC\",source=\"ina3221\"} 1.41792\n");
   expect(out, "edge_voltage_volts{rail=\"VDD_CPU_GPU_CV\",source=\"ina3221\"} 5.064\n");
   expect(out, "edge_board_power_watts{source=\"ina3221\"} 5.234304\n");
+  // JetPack 4's IIO driver for the same chip.
+  expect(out, "edge_power_watts{rail=\"POM_5V_IN\",source=\"ina3221\"} 2.04\n");
+  expect(out, "edge_voltage_volts{rail=\"POM_5V_CPU\",source=\"ina3221\"} 5.048\n");
+  expect(out, "edge_current_amperes{rail=\"POM_5V_GPU\",source=\"ina3221\"} 0\n");
   // Shunt-voltage sums are not rails.
   expect_not(out, "rail=\"sum of shunt voltages\"");
   expect_not(out, "rail=\"ina3221_in4\"");
@@ -201,7 +205,9 @@ void hwmon_chip_exclude(void**) {
   expect(out, "chip=\"ina226\"");
   expect_not(out, "chip=\"nct6775\"");
   expect_not(out, "chip=\"ina3221\"");
-  expect_not(out, "source=\"ina3221\"");
+  expect_not(out, "rail=\"VDD_IN\"");
+  // The JetPack 4 IIO channels are not hwmon chips: still there.
+  expect(out, "rail=\"POM_5V_IN\"");
 
   c.collect.collectors.get_mut<collect::HwmonOptions>("hwmon").chip_exclude = "(";
   std::string error;

@@ -73,20 +73,23 @@ bool number_of(const Sensors& sensors, const std::string& sensor, const std::str
 class HwmonCollector final : public SyncCollector {
  public:
   HwmonCollector(const config::Config& config, Regex exclude)
-      : dir_(config.collect.sysfs + "/class/hwmon"), exclude_(std::move(exclude)) {}
+      : dir_(config.collect.sysfs + "/class/hwmon"),
+        iio_dir_(config.collect.sysfs + "/bus/i2c/drivers/ina3221x"),
+        exclude_(std::move(exclude)) {}
 
   // A system without hwmon has no samples; that is not a failure. A chip
   // whose directory cannot be read is left out, as are attributes whose
   // driver answers an error (EAGAIN, ENODATA: a sensor powered down).
   std::string gather_now(const CollectContext&) override {
     table_.clear();
-    if (sorted_entries(dir_, &entries_) == 0) {
-      std::vector<std::string> chips = std::move(entries_);
+    std::vector<std::string> chips;
+    if (sorted_entries(dir_, &chips) == 0) {
       for (const std::string& entry : chips) {
         std::string chip_dir = dir_ + "/" + entry;
         if (entry_kind(chip_dir) == EntryKind::kDirectory) read_chip(chip_dir);
       }
     }
+    read_ina3221_iio();
     table_.finish();
     return "";
   }
@@ -282,7 +285,44 @@ class HwmonCollector final : public SyncCollector {
     }
   }
 
+  // JetPack 4 (Nano, TX2, Xavier on L4T 32) drives the INA3221 with
+  // NVIDIA's ina3221x IIO driver instead of hwmon: per channel K,
+  // rail_name_K and in_powerK_input (mW), in_voltageK_input (mV),
+  // in_currentK_input (mA). Only the edge families: node_exporter has no
+  // IIO collector to match.
+  void read_ina3221_iio() {
+    std::vector<std::string> devices;
+    if (sorted_entries(iio_dir_, &devices) != 0) return;
+    std::vector<std::string> iio;
+    for (const std::string& device : devices) {
+      std::string device_dir = iio_dir_ + "/" + device;
+      if (sorted_entries(device_dir, &iio) != 0) continue;
+      for (const std::string& entry : iio)
+        if (entry.starts_with("iio:device")) read_iio_channels(device_dir + "/" + entry);
+    }
+  }
+
+  void read_iio_channels(const std::string& dir) {
+    auto number = [&](const std::string& file, double* out) {
+      return read_attr(dir + "/" + file, &buf_, kAttrBytes) == 0 &&
+             parse_go_float(trim_go_space(buf_), out);
+    };
+    for (int k = 0; k < 3; ++k) {
+      std::string ch = std::to_string(k);
+      if (read_attr(dir + "/rail_name_" + ch, &buf_, kAttrBytes) != 0) continue;
+      std::string rail = to_valid_utf8(trim_go_space(buf_));
+      double mw = 0, mv = 0, ma = 0;
+      if (rail.empty() || rail == "NC" || !number("in_power" + ch + "_input", &mw) ||
+          !number("in_voltage" + ch + "_input", &mv) || !number("in_current" + ch + "_input", &ma))
+        continue;
+      add_rail("ina3221", rail, mv / 1000, ma / 1000, mw / 1000);
+      if (rail == "POM_5V_IN" || rail == "VDD_IN")
+        table_.add(metrics::power::kBoardWatts, {{"source", "ina3221"}}, mw / 1000);
+    }
+  }
+
   std::string dir_;
+  std::string iio_dir_;
   Regex exclude_;
   std::string buf_;
   std::vector<std::string> entries_;
