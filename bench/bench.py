@@ -531,8 +531,8 @@ LOAD_AT_START = os.getloadavg()[0]
 def edgemon_control_peer(binary):
     state = os.path.join(_tmp, "edgemon-control-state")
     os.makedirs(state, exist_ok=True)
-    everything = ("cpu,diskstats,filefd,filesystem,loadavg,meminfo,netdev,network_address,os,"
-                  "self,stat,thermal,time,uname")
+    everything = ("cpu,diskstats,filefd,filesystem,hwmon,loadavg,meminfo,netdev,network_address,"
+                  "os,powersupplyclass,rapl,self,stat,thermal,time,uname")
 
     def cmd(port):
         return [binary, "run", "--listen", f"127.0.0.1:{port}", "--state-dir", state,

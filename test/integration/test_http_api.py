@@ -9,8 +9,8 @@ import harness
 from harness import check, Daemon, make_tmpdir, parse_exposition, SLOW
 
 COLLECTOR_KEYS = ("name", "last_run", "last_duration_seconds", "success", "error")
-ALL_BUT_PROCFS = ("diskstats,filefd,filesystem,netdev,network_address,os,self,stat,thermal,"
-                  "time,uname")
+ALL_BUT_PROCFS = ("diskstats,filefd,filesystem,hwmon,netdev,network_address,os,"
+                  "powersupplyclass,rapl,self,stat,thermal,time,uname")
 
 
 def test_status_fields():

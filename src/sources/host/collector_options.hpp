@@ -60,4 +60,28 @@ struct NetdevOptions {
   }
 };
 
+struct HwmonOptions {
+  std::string chip_exclude;
+
+  template <class V>
+  void visit(V& v) {
+    v.field("chip_exclude", chip_exclude,
+            "hwmon chips not reported, by their chip label (POSIX extended regex), e.g. "
+            "\"^nvme_\".",
+            check_regex);
+  }
+};
+
+struct PowerSupplyClassOptions {
+  std::string supplies_exclude;
+
+  template <class V>
+  void visit(V& v) {
+    v.field("supplies_exclude", supplies_exclude,
+            "Entries of /sys/class/power_supply not reported (POSIX extended regex), e.g. "
+            "\"^hidpp_battery\" for a wireless mouse.",
+            check_regex);
+  }
+};
+
 }  // namespace edgemon::collect

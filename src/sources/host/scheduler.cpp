@@ -1,6 +1,7 @@
 #include "sources/host/scheduler.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -25,6 +26,27 @@ constexpr metrics::FamilyDesc kSkipped{
     "edgemon_collector_skipped_total",
     "Ticks skipped because the collector's previous run had not finished.",
     metrics::Type::kCounter};
+
+// Passes a family on, its header only for the first collector that writes
+// it: the power collectors share edge_power_watts and its kin, and the text
+// format wants each family as one block.
+class ContinuedFamily final : public metrics::MetricSink {
+ public:
+  ContinuedFamily(metrics::MetricSink& to, bool first) : to_(to), first_(first) {}
+  void begin(const metrics::FamilyDesc& family) override {
+    if (first_) to_.begin(family);
+  }
+  void sample(metrics::Labels labels, double value) override { to_.sample(labels, value); }
+  void histogram(metrics::Labels labels, std::span<const double> bounds,
+                 std::span<const uint64_t> cumulative, double sum, uint64_t count) override {
+    to_.histogram(labels, bounds, cumulative, sum, count);
+  }
+  using MetricSink::sample;
+
+ private:
+  metrics::MetricSink& to_;
+  bool first_;
+};
 
 }  // namespace
 
@@ -197,8 +219,27 @@ void Scheduler::publish(size_t index) {
 
 void Scheduler::write_exposition(std::string& out) const {
   metrics::PrometheusTextWriter writer(out);
+  // Families in the order they first appear; a family that several
+  // collectors write gathers their samples there.
+  struct Ref {
+    const metrics::Snapshot* snapshot;
+    size_t family;
+  };
+  std::vector<std::vector<Ref>> groups;
+  std::map<std::string_view, size_t> group_of;
   for (const auto& slot : slots_) {
-    if (slot->snapshot) slot->snapshot->replay(writer);
+    if (!slot->snapshot) continue;
+    for (size_t f = 0; f < slot->snapshot->families(); ++f) {
+      auto [it, fresh] = group_of.try_emplace(slot->snapshot->family_name(f), groups.size());
+      if (fresh) groups.emplace_back();
+      groups[it->second].push_back({slot->snapshot.get(), f});
+    }
+  }
+  for (const auto& group : groups) {
+    for (size_t i = 0; i < group.size(); ++i) {
+      ContinuedFamily sink(writer, i == 0);
+      group[i].snapshot->replay_family(group[i].family, sink);
+    }
   }
   write_health(writer, statuses_);
 }
