@@ -201,6 +201,10 @@ class LineParser {
   void group() {
     std::string_view key = take();
     if (key == "RAM" || key == "SWAP" || key == "IRAM") return memory(key);
+    // AGX Xavier also has a rail named CPU (`CPU 311/311`).
+    if ((key == "CPU" || key == "cpu") && peek().substr(0, 1) != "[" &&
+        peek().find('/') != std::string_view::npos)
+      return rail(key, take());
     if (key == "CPU" || key == "cpu") return cpus(key);
     if (key == "MTS") return mts();
     size_t at = key.find('@');
@@ -254,7 +258,7 @@ class LineParser {
     }
     std::string_view items = list.substr(1, close - 1);
     std::vector<CpuCore> cores;
-    while (!items.empty()) {
+    while (close > 1) {  // `[]`: no cores
       size_t comma = items.find(',');
       std::string_view item = items.substr(0, comma);
       CpuCore core;
