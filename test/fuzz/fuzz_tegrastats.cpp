@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (why.empty()) {
       std::string out;
       metrics::PrometheusTextWriter writer(out);
-      write_line(parsed, {true, "fuzz", "fuzz"}, writer);
+      write_line(parsed, "fuzz", {true, "fuzz", "fuzz"}, writer);
     }
     start = end + 1;
   }

@@ -38,7 +38,7 @@ std::string exposition(std::string_view text, ExporterNames names = {}) {
   if (!why.empty()) fail_msg("%s", why.c_str());
   std::string out;
   metrics::PrometheusTextWriter writer(out);
-  write_line(line, names, writer);
+  write_line(line, "board", names, writer);
   return out;
 }
 
@@ -74,12 +74,15 @@ void assert_families_once(const std::string& text) {
 void orin_rails_in_watts_without_nc(void**) {
   std::string text = exposition(fixture_line("jetson-agx-orin", 3));
   assert_families_once(text);
-  assert_value(text, "edge_power_source_up{source=\"tegrastats\"}", 1);
-  assert_value(text, "edge_power_watts{rail=\"VDD_GPU_SOC\",source=\"tegrastats\"}", 2.34);
-  assert_value(text, "edge_power_watts{rail=\"VDDQ_VDD2_1V8AO\",source=\"tegrastats\"}", 0.301);
+  assert_value(text, "edge_power_source_up{device=\"board\",source=\"tegrastats\"}", 1);
+  assert_value(
+      text, "edge_power_watts{device=\"board\",rail=\"VDD_GPU_SOC\",source=\"tegrastats\"}", 2.34);
+  assert_value(text,
+               "edge_power_watts{device=\"board\",rail=\"VDDQ_VDD2_1V8AO\",source=\"tegrastats\"}",
+               0.301);
   assert_not_contains(text, "rail=\"NC\"");
   // No input rail on AGX Orin: the board is the sum of its rails.
-  assert_value(text, "edge_board_power_watts{source=\"tegrastats\"}", 7.056);
+  assert_value(text, "edge_board_power_watts{device=\"board\",source=\"tegrastats\"}", 7.056);
   // -256C sensors are offline, not cold.
   assert_value(text, "node_thermal_zone_temp{type=\"CPU\",zone=\"CPU\"}", 44.562);
   assert_not_contains(text, "type=\"GPU\"");
@@ -117,21 +120,23 @@ void xavier_off_cores_and_placeholder(void**) {
   assert_not_contains(text, "edge_jetson_cpu_frequency_hertz{cpu=\"4\"}");
   assert_not_contains(text, "PMIC");
   // A rail named CPU next to a zone named CPU.
-  assert_value(text, "edge_power_watts{rail=\"CPU\",source=\"tegrastats\"}", 0.311);
+  assert_value(text, "edge_power_watts{device=\"board\",rail=\"CPU\",source=\"tegrastats\"}",
+               0.311);
   assert_value(text, "node_thermal_zone_temp{type=\"CPU\",zone=\"CPU\"}", 37.5);
-  assert_value(text, "edge_board_power_watts{source=\"tegrastats\"}",
+  assert_value(text, "edge_board_power_watts{device=\"board\",source=\"tegrastats\"}",
                (0 + 311 + 932 + 0 + 621 + 1482) / 1000.0);
 }
 
 void input_rail_is_the_board(void**) {
   std::string nano = exposition(fixture_line("jetson-nano", 2));
-  assert_value(nano, "edge_board_power_watts{source=\"tegrastats\"}", 4.52);
+  assert_value(nano, "edge_board_power_watts{device=\"board\",source=\"tegrastats\"}", 4.52);
   assert_value(nano, "edge_jetson_iram_size_bytes", 252 * 1024);
   assert_value(nano, "edge_jetson_iram_used_bytes", 0);
   assert_value(nano, "edge_jetson_engine_frequency_hertz{engine=\"NVENC\"}", 716e6);
   std::string nx = exposition(fixture_line("jetson-xavier-nx", 2));
-  assert_value(nx, "edge_board_power_watts{source=\"tegrastats\"}", 2.763);
-  assert_value(nx, "edge_power_watts{rail=\"VDD_SOC\",source=\"tegrastats\"}", 0.65);
+  assert_value(nx, "edge_board_power_watts{device=\"board\",source=\"tegrastats\"}", 2.763);
+  assert_value(nx, "edge_power_watts{device=\"board\",rail=\"VDD_SOC\",source=\"tegrastats\"}",
+               0.65);
   // The oldest format: one clock for every core, no rails at all.
   std::string tx1 = exposition(fixture_line("jetson-tx1", 1));
   assert_families_once(tx1);
@@ -162,7 +167,8 @@ void exporter_names_when_asked(void**) {
   assert_value(text, series("jetson_ram_used_percent"), 100.0 * 4321 / 62801);
   assert_value(text, series("jetson_emc_freq_mhz"), 2133);
   // The edge names are still there.
-  assert_value(text, "edge_power_watts{rail=\"VDD_GPU_SOC\",source=\"tegrastats\"}", 2.34);
+  assert_value(
+      text, "edge_power_watts{device=\"board\",rail=\"VDD_GPU_SOC\",source=\"tegrastats\"}", 2.34);
 
   std::string nx = exposition(fixture_line("jetson-xavier-nx", 1), {true, "jetson_nx", "b"});
   assert_value(nx, "jetson_cpu_avg_usage_percent{device_type=\"jetson_nx\",hostname=\"b\"}",
@@ -181,7 +187,8 @@ void duplicates_are_written_once(void**) {
   assert_value(text, "node_thermal_zone_temp{type=\"CPU\",zone=\"CPU\"}", 40);
   assert_value(text, "node_thermal_zone_temp{type=\"cpu\",zone=\"cpu\"}", 41);
   assert_value(text, "jetson_temp_cpu_celsius{device_type=\"t\",hostname=\"h\"}", 40);
-  assert_value(text, "edge_power_watts{rail=\"VDD_IN\",source=\"tegrastats\"}", 0.001);
+  assert_value(text, "edge_power_watts{device=\"board\",rail=\"VDD_IN\",source=\"tegrastats\"}",
+               0.001);
   assert_value(text, "edge_jetson_engine_frequency_hertz{engine=\"NVENC\"}", 10e6);
   size_t count = 0;
   for (size_t at = 0; (at = text.find("rail=\"VDD_IN\"", at)) != std::string::npos; ++at)
@@ -192,8 +199,8 @@ void duplicates_are_written_once(void**) {
 void down_is_up_zero_and_nothing_else(void**) {
   std::string out;
   metrics::PrometheusTextWriter writer(out);
-  write_down(writer);
-  assert_value(out, "edge_power_source_up{source=\"tegrastats\"}", 0);
+  write_down("board", writer);
+  assert_value(out, "edge_power_source_up{device=\"board\",source=\"tegrastats\"}", 0);
   assert_not_contains(out, "watts");
 }
 

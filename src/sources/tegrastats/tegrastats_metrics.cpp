@@ -47,17 +47,17 @@ bool exported_temperature(const TegrastatsLine& line, size_t index) {
          first_of_name(line.temperatures, index);
 }
 
-void write_power(const TegrastatsLine& line, metrics::MetricSink& sink) {
+void write_power(const TegrastatsLine& line, std::string_view device, metrics::MetricSink& sink) {
   if (line.rails.empty()) return;
   sink.begin(metrics::power::kWatts);
   for (size_t i = 0; i < line.rails.size(); ++i) {
     if (!exported_rail(line, i)) continue;
-    sink.sample({{"rail", line.rails[i].name}, {"source", kSource}},
+    sink.sample({{"device", device}, {"rail", line.rails[i].name}, {"source", kSource}},
                 line.rails[i].instant_mw / 1000.0);
   }
   if (std::optional<double> mw = board_milliwatts(line)) {
     sink.begin(metrics::power::kBoardWatts);
-    sink.sample({{"source", kSource}}, *mw / 1000.0);
+    sink.sample({{"device", device}, {"source", kSource}}, *mw / 1000.0);
   }
 }
 
@@ -265,10 +265,11 @@ std::optional<double> board_milliwatts(const TegrastatsLine& line) {
   return sum;
 }
 
-void write_line(const TegrastatsLine& line, const ExporterNames& names, metrics::MetricSink& sink) {
+void write_line(const TegrastatsLine& line, std::string_view device, const ExporterNames& names,
+                metrics::MetricSink& sink) {
   sink.begin(metrics::power::kSourceUp);
-  sink.sample({{"source", kSource}}, 1);
-  write_power(line, sink);
+  sink.sample({{"device", device}, {"source", kSource}}, 1);
+  write_power(line, device, sink);
   write_cpus(line, sink);
   write_emc_gpu(line, sink);
   write_engines(line, sink);
@@ -277,9 +278,9 @@ void write_line(const TegrastatsLine& line, const ExporterNames& names, metrics:
   if (names.enabled) ExporterFamilies(names, sink).write(line);
 }
 
-void write_down(metrics::MetricSink& sink) {
+void write_down(std::string_view device, metrics::MetricSink& sink) {
   sink.begin(metrics::power::kSourceUp);
-  sink.sample({{"source", kSource}}, 0);
+  sink.sample({{"device", device}, {"source", kSource}}, 0);
 }
 
 }  // namespace edgemon::sources::tegrastats

@@ -28,11 +28,16 @@ std::optional<double> board_milliwatts(const TegrastatsLine& line);
 // one line may print twice) are not, nor a second rail of a name already seen.
 bool exported_rail(const TegrastatsLine& line, size_t index);
 
-// Every family of one parsed line, edge_power_source_up 1 first.
-void write_line(const TegrastatsLine& line, const ExporterNames& names, metrics::MetricSink& sink);
+// Every family of one parsed line, edge_power_source_up 1 first. `device`
+// (the instance's name) labels the power families, as every power source
+// does, so two instances never write the same series; the other families
+// get the instance's name as `source` from /metrics.
+void write_line(const TegrastatsLine& line, std::string_view device, const ExporterNames& names,
+                metrics::MetricSink& sink);
 
-// edge_power_source_up{source="tegrastats"} 0: tegrastats is not running or
-// prints nothing usable. The power families are absent then, never 0 W.
-void write_down(metrics::MetricSink& sink);
+// edge_power_source_up{device,source="tegrastats"} 0: tegrastats is not
+// running or prints nothing usable. The power families are absent then,
+// never 0 W.
+void write_down(std::string_view device, metrics::MetricSink& sink);
 
 }  // namespace edgemon::sources::tegrastats

@@ -170,7 +170,8 @@ class TegrastatsSource final : public Source {
     last_good_ms_ = uv_now(context_.loop);
     failed_since_good_ = false;
     metrics::SnapshotRecorder out;
-    tegrastats::write_line(line, {options_.exporter_names, options_.device_type, hostname_}, out);
+    tegrastats::write_line(line, context_.instance.name,
+                           {options_.exporter_names, options_.device_type, hostname_}, out);
     write_counters(out);
     context_.publish(out.take());
     if (!up_) {
@@ -198,7 +199,7 @@ class TegrastatsSource final : public Source {
     last_failure_ = why;
     context_.report(Status::failed(why));
     metrics::SnapshotRecorder out;
-    tegrastats::write_down(out);
+    tegrastats::write_down(context_.instance.name, out);
     write_counters(out);
     context_.publish(out.take());
     if (changed) log::warn("tegrastats_down", {{"source", context_.instance.name}, {"error", why}});
