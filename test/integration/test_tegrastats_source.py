@@ -38,6 +38,7 @@ sources:
 
 BOARD = 'device="board",source="tegrastats"'
 GPU_SOC = 'edge_power_watts{device="board",rail="VDD_GPU_SOC",source="tegrastats"}'
+ENERGY = 'edge_energy_joules_total{device="board",rail="VDD_GPU_SOC",source="tegrastats"}'
 # VDD_GPU_SOC of the fixture's five lines, in watts.
 GPU_SOC_WATTS = {3.205, 4.94, 3.15, 2.34, 2.412}
 OUR_PREFIXES = ("edge_", "jetson_", "power_total_watts", "edgemon_tegrastats_", "edgemon_source_")
@@ -122,6 +123,12 @@ def test_tegrastats_through_the_daemon():
         check(value(text, 'jetson_power_vdd_gpu_soc_watts{device_type="jetson_orin",'
                           'hostname="edge-01",source="board"}') in GPU_SOC_WATTS,
               "no replaced-exporter name for VDD_GPU_SOC:\n" + text[-3000:])
+
+        # Energy integrated line by line: at least 2.34 W for 200 ms a line.
+        joules = eventually(lambda: (lambda j: j if j and j > 0 else None)(
+            value(d.metrics(), ENERGY)), 5 * SLOW, what="energy counted")
+        eventually(lambda: value(d.metrics(), ENERGY) >= joules + 2.34 * 0.2, 5 * SLOW,
+                   what="energy growing with each line")
 
         # The missing binary is that instance's error alone; host metrics serve.
         eventually(lambda: value(d.metrics(), 'edgemon_source_up{kind="tegrastats",'

@@ -196,6 +196,36 @@ void duplicates_are_written_once(void**) {
   assert_int_equal(count, 1);
 }
 
+TegrastatsLine parse_or_fail(std::string_view text) {
+  TegrastatsLine line;
+  std::string why = parse_tegrastats_line(text, &line);
+  if (!why.empty()) fail_msg("%s", why.c_str());
+  return line;
+}
+
+void energy_integrates_rails(void**) {
+  RailEnergy energy;
+  std::string out;
+  metrics::PrometheusTextWriter empty(out);
+  energy.write("board", empty);
+  assert_string_equal(out.c_str(), "");  // no rails yet: no family
+
+  // The first line counts from 0; 2 W for half a second, then 4 W for one.
+  energy.add(parse_or_fail("VDD_IN 2000mW/2000mW NC 5mW/5mW"), 0);
+  energy.add(parse_or_fail("VDD_IN 2000mW/2000mW NC 5mW/5mW"), 0.5);
+  energy.add(parse_or_fail("VDD_IN 4000mW/3000mW VDD_SOC 1000mW/1000mW"), 1);
+  metrics::PrometheusTextWriter writer(out);
+  energy.write("board", writer);
+  assert_contains(out, "# TYPE edge_energy_joules_total counter");
+  assert_value(out,
+               "edge_energy_joules_total{device=\"board\",rail=\"VDD_IN\",source=\"tegrastats\"}",
+               1 + 4);
+  // A rail counts from the line that first prints it.
+  assert_value(
+      out, "edge_energy_joules_total{device=\"board\",rail=\"VDD_SOC\",source=\"tegrastats\"}", 1);
+  assert_not_contains(out, "rail=\"NC\"");
+}
+
 void down_is_up_zero_and_nothing_else(void**) {
   std::string out;
   metrics::PrometheusTextWriter writer(out);
@@ -214,6 +244,7 @@ int main() {
       cmocka_unit_test(input_rail_is_the_board),
       cmocka_unit_test(exporter_names_when_asked),
       cmocka_unit_test(duplicates_are_written_once),
+      cmocka_unit_test(energy_integrates_rails),
       cmocka_unit_test(down_is_up_zero_and_nothing_else),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -278,6 +278,28 @@ void write_line(const TegrastatsLine& line, std::string_view device, const Expor
   if (names.enabled) ExporterFamilies(names, sink).write(line);
 }
 
+void RailEnergy::add(const TegrastatsLine& line, double seconds) {
+  for (size_t i = 0; i < line.rails.size(); ++i) {
+    if (!exported_rail(line, i)) continue;
+    const Rail& r = line.rails[i];
+    auto it = std::find_if(joules_.begin(), joules_.end(),
+                           [&](const auto& e) { return e.first == r.name; });
+    if (it == joules_.end()) {
+      if (joules_.size() >= kMaxEntries) continue;
+      joules_.emplace_back(std::string(r.name), 0.0);
+      it = joules_.end() - 1;
+    }
+    it->second += r.instant_mw / 1000.0 * seconds;
+  }
+}
+
+void RailEnergy::write(std::string_view device, metrics::MetricSink& sink) const {
+  if (joules_.empty()) return;
+  sink.begin(metrics::power::kJoules);
+  for (const auto& [rail, joules] : joules_)
+    sink.sample({{"device", device}, {"rail", rail}, {"source", kSource}}, joules);
+}
+
 void write_down(std::string_view device, metrics::MetricSink& sink) {
   sink.begin(metrics::power::kSourceUp);
   sink.sample({{"device", device}, {"source", kSource}}, 0);

@@ -5,7 +5,10 @@
 // asked, the names of the Python power exporter edgemon replaces
 // (jetson_power_<rail>_watts{device_type,hostname}, ...), so its users'
 // queries keep working.
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "metrics/metric_sink.hpp"
 #include "sources/tegrastats/tegrastats_parse.hpp"
@@ -39,5 +42,22 @@ void write_line(const TegrastatsLine& line, std::string_view device, const Expor
 // running or prints nothing usable. The power families are absent then,
 // never 0 W.
 void write_down(std::string_view device, metrics::MetricSink& sink);
+
+// edge_energy_joules_total per rail, integrated from the instantaneous
+// readings (tegrastats has no energy counter): each line's power is taken
+// to have held since the line before. Counts from the instance's start.
+class RailEnergy {
+ public:
+  // Adds the exported rails of `line` held for `seconds`. The caller passes
+  // 0 after a gap (the first line, a restarted or stalled tegrastats): the
+  // power during a gap is unknown, and a guess would be worse than nothing.
+  // A rail is counted from the first line that prints it, at most
+  // kMaxEntries rails.
+  void add(const TegrastatsLine& line, double seconds);
+  void write(std::string_view device, metrics::MetricSink& sink) const;
+
+ private:
+  std::vector<std::pair<std::string, double>> joules_;  // in first-seen order
+};
 
 }  // namespace edgemon::sources::tegrastats

@@ -16,6 +16,7 @@
 // backoff and makes it die with edgemon.
 #include <uv.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -141,7 +142,11 @@ class TegrastatsSource final : public Source {
     };
     c.on_state = [this](ChildEvent event, const ChildStatus& status) {
       if (event == ChildEvent::kStarted) {
+        // A new child gets stale_after_intervals to print, and is checked
+        // even when its predecessor's exit already failed the instance.
         last_good_ms_ = uv_now(context_.loop);
+        last_line_ms_.reset();
+        failed_since_good_ = false;
         return;
       }
       fail(status.last_error);
@@ -167,17 +172,31 @@ class TegrastatsSource final : public Source {
                 {{"source", context_.instance.name}, {"error", line.first_malformed}});
       last_malformed_ = line.first_malformed;
     }
-    last_good_ms_ = uv_now(context_.loop);
+    uint64_t now = uv_now(context_.loop);
+    energy_.add(line, held_seconds(now));
+    last_line_ms_ = now;
+    last_good_ms_ = now;
     failed_since_good_ = false;
     metrics::SnapshotRecorder out;
     tegrastats::write_line(line, context_.instance.name,
                            {options_.exporter_names, options_.device_type, hostname_}, out);
+    energy_.write(context_.instance.name, out);
     write_counters(out);
     context_.publish(out.take());
     if (!up_) {
       up_ = true;
       context_.report(Status::fine());
     }
+  }
+
+  // How long the previous usable line's successor held, for the energy: 0
+  // after a gap of more than two intervals (the first line, a restart, a
+  // stall), whose power is unknown.
+  double held_seconds(uint64_t now) const {
+    if (!last_line_ms_) return 0;
+    uint64_t held_ms = now - *last_line_ms_;
+    if (held_ms > 2 * static_cast<uint64_t>(options_.interval.count())) return 0;
+    return static_cast<double>(held_ms) / 1000.0;
   }
 
   // Also while the child runs: a tegrastats that prints nothing usable is as
@@ -193,6 +212,7 @@ class TegrastatsSource final : public Source {
   // Withdraws the readings (the failed report), then publishes what stays
   // true: the meter is down, and the counters.
   void fail(const std::string& why) {
+    last_line_ms_.reset();
     bool changed = up_ || why != last_failure_;
     up_ = false;
     failed_since_good_ = true;
@@ -233,6 +253,9 @@ class TegrastatsSource final : public Source {
   bool up_ = false;
   bool failed_since_good_ = false;
   uint64_t last_good_ms_ = 0;  // loop time of the last usable line or start
+  // Loop time of the last usable line of the running child.
+  std::optional<uint64_t> last_line_ms_;
+  tegrastats::RailEnergy energy_;
   uint64_t bad_lines_ = 0;
   uint64_t malformed_groups_ = 0;
   uint64_t unknown_tokens_ = 0;
