@@ -10,6 +10,8 @@ Environment:
   FAKE_TEGRASTATS_FIXTURE  the fixture file to replay (required)
   FAKE_TEGRASTATS_PIDS     a file this fake appends its pid to when it starts,
                            so a test can find, kill and check each start
+  FAKE_TEGRASTATS_FLOOD    print this many lines at once after the first
+                           interval, as a broken tegrastats might
 """
 import os
 import sys
@@ -35,6 +37,11 @@ def main(argv):
     with open(os.environ["FAKE_TEGRASTATS_FIXTURE"], encoding="utf-8") as f:
         lines = [l.rstrip("\n") for l in f if l.strip() and not l.startswith("#")]
     n = 0
+    flood = int(os.environ.get("FAKE_TEGRASTATS_FLOOD", "0"))
+    if flood:
+        time.sleep(interval_ms / 1000.0)
+        sys.stdout.write("".join(lines[i % len(lines)] + "\n" for i in range(flood)))
+        sys.stdout.flush()
     while True:
         time.sleep(interval_ms / 1000.0)
         sys.stdout.write(lines[n % len(lines)] + "\n")

@@ -196,5 +196,26 @@ def test_tegrastats_through_the_daemon():
         d.kill()
 
 
+def test_a_flooding_tegrastats_is_throttled():
+    """Lines closer than half an interval are dropped and counted: a broken
+    child must not turn into thousands of publications (and spool rows)."""
+    tmp = make_tmpdir()
+    config = os.path.join(tmp, "edgemon.yaml")
+    write_file(config, CONFIG.split("    - name: missing")[0])
+    env = {"FAKE_TEGRASTATS_FIXTURE": FIXTURE, "FAKE_TEGRASTATS_FLOOD": "500"}
+    with Daemon(config_path=config, env=env) as d:
+        flood = 'edgemon_tegrastats_flood_lines_total{source="board"}'
+        # 499 when the flood is read within half an interval, as it is here.
+        eventually(lambda: (value(d.metrics(), flood) or 0) >= 450, 5 * SLOW,
+                   what="the flooded lines dropped")
+        text = d.metrics()
+        check(value(text, 'edgemon_tegrastats_lines_total{source="board"}') >= 500,
+              "the flood was not read")
+        published = value(text, 'edgemon_source_publications_total{kind="tegrastats",'
+                                'source="board"}')
+        check(published is not None and published < 20,
+              f"{published} publications for a flood of 500 lines")
+
+
 if __name__ == "__main__":
     harness.main(globals())

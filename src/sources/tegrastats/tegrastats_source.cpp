@@ -173,6 +173,13 @@ class TegrastatsSource final : public Source {
       last_malformed_ = line.first_malformed;
     }
     uint64_t now = uv_now(context_.loop);
+    // tegrastats prints once an interval; a child that floods would turn
+    // every line into a publication for /metrics, the history and the
+    // outputs' spools.
+    if (last_line_ms_ && now - *last_line_ms_ < half_interval_ms()) {
+      ++flood_lines_;
+      return;
+    }
     energy_.add(line, held_seconds(now));
     last_line_ms_ = now;
     last_good_ms_ = now;
@@ -188,6 +195,8 @@ class TegrastatsSource final : public Source {
       context_.report(Status::fine());
     }
   }
+
+  uint64_t half_interval_ms() const { return static_cast<uint64_t>(options_.interval.count()) / 2; }
 
   // How long the previous usable line's successor held, for the energy: 0
   // after a gap of more than two intervals (the first line, a restart, a
@@ -245,6 +254,10 @@ class TegrastatsSource final : public Source {
             "Parts of lines that no known group explains (a new JetPack's fields), and entries "
             "beyond 256 of a kind in one line, skipped.",
             unknown_tokens_);
+    counter("edgemon_tegrastats_flood_lines_total",
+            "Usable lines dropped because they came less than half an interval after the last "
+            "one published (tegrastats prints once an interval).",
+            flood_lines_);
   }
 
   SourceContext& context_;
@@ -259,6 +272,7 @@ class TegrastatsSource final : public Source {
   uint64_t bad_lines_ = 0;
   uint64_t malformed_groups_ = 0;
   uint64_t unknown_tokens_ = 0;
+  uint64_t flood_lines_ = 0;
   std::string last_bad_line_;
   std::string last_malformed_;
   std::string last_failure_;
