@@ -234,7 +234,9 @@ void group_order_and_spacing_do_not_matter(void**) {
 
 void unknown_fields_are_skipped_and_counted(void**) {
   TegrastatsLine l = parsed("RAM 1/2MB NEWTHING ?? FOO_FREQ 5%@10 VDD_IN 1/1");
-  assert_int_equal(l.unknown_tokens, 2);      // NEWTHING, ??
+  assert_int_equal(l.unknown_tokens, 2);  // NEWTHING, ??
+  assert_true(l.first_unknown == "NEWTHING");
+  assert_true(parsed("RAM 1/2MB cpu-x@5C").first_unknown == "cpu-x@5C");
   assert_near(engine(l, "FOO")->mhz[0], 10);  // a new engine is still an engine
   assert_near(rail(l, "VDD_IN")->instant_mw, 1);
 }

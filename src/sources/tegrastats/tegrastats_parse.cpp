@@ -208,8 +208,7 @@ class LineParser {
     if (key == "CPU" || key == "cpu") return cpus(key);
     if (key == "MTS") return mts();
     size_t at = key.find('@');
-    if (at != std::string_view::npos && at > 0 && key.back() == 'C')
-      return temperature(key.substr(0, at), key.substr(at + 1));
+    if (at != std::string_view::npos && at > 0 && key.back() == 'C') return temperature(key, at);
     if (is_name(key) && !peek().empty()) {
       std::string_view value = peek();
       if (value.find('/') != std::string_view::npos) return rail(key, take());
@@ -225,7 +224,11 @@ class LineParser {
         return malformed(key, "LOAD%@MHZ", value);
       }
     }
-    ++out_.unknown_tokens;
+    unknown(key);
+  }
+
+  void unknown(std::string_view token) {
+    if (out_.unknown_tokens++ == 0) out_.first_unknown = token;
   }
 
   // `RAM 29114/30697MB (lfb 3x4MB)`, `SWAP 4915/15348MB (cached 1MB)`,
@@ -292,12 +295,11 @@ class LineParser {
     ++groups_;
   }
 
-  void temperature(std::string_view name, std::string_view value) {
+  // `cpu@53.062C`, `@` at `at`.
+  void temperature(std::string_view token, size_t at) {
+    std::string_view name = token.substr(0, at);
     Temperature t{name, 0, Reading::kValid};
-    if (!is_name(name) || !parse_celsius(value, &t.celsius)) {
-      ++out_.unknown_tokens;
-      return;
-    }
+    if (!is_name(name) || !parse_celsius(token.substr(at + 1), &t.celsius)) return unknown(token);
     ++groups_;
     if (name == "PMIC" || name == "pmic")
       t.reading = Reading::kPlaceholder;

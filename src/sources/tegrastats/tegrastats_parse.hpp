@@ -79,6 +79,7 @@ struct TegrastatsLine {
   unsigned malformed_groups = 0;
   std::string first_malformed;  // e.g. "RAM: expected USED/TOTAL..., got 'x'"
   unsigned unknown_tokens = 0;
+  std::string_view first_unknown;
   // Entries of one kind beyond kMaxEntries, dropped.
   unsigned dropped_entries = 0;
 };

@@ -172,6 +172,12 @@ class TegrastatsSource final : public Source {
                 {{"source", context_.instance.name}, {"error", line.first_malformed}});
       last_malformed_ = line.first_malformed;
     }
+    // A new JetPack's new field: worth a word in the log, once.
+    if (line.unknown_tokens > 0 && line.first_unknown != last_unknown_) {
+      last_unknown_.assign(line.first_unknown.substr(0, 64));
+      log::info("tegrastats_unknown_field",
+                {{"source", context_.instance.name}, {"token", last_unknown_}});
+    }
     uint64_t now = uv_now(context_.loop);
     // tegrastats prints once an interval; a child that floods would turn
     // every line into a publication for /metrics, the history and the
@@ -275,6 +281,7 @@ class TegrastatsSource final : public Source {
   uint64_t flood_lines_ = 0;
   std::string last_bad_line_;
   std::string last_malformed_;
+  std::string last_unknown_;
   std::string last_failure_;
   Timer stale_timer_;
   ChildProcess child_;  // last: its callbacks use the members above
