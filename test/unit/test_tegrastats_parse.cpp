@@ -31,6 +31,7 @@ std::vector<std::string> fixture_lines(const char* board) {
   return lines;
 }
 
+// The views of the result point into `line`, which must outlive it.
 TegrastatsLine parsed(std::string_view line) {
   TegrastatsLine out;
   std::string why = parse_tegrastats_line(line, &out);
@@ -84,7 +85,8 @@ void every_fixture_line_parses_completely(void**) {
 }
 
 void agx_orin_jetpack6(void**) {
-  TegrastatsLine l = parsed(fixture_lines("jetson-agx-orin")[0]);
+  std::string text = fixture_lines("jetson-agx-orin")[0];  // the views point into it
+  TegrastatsLine l = parsed(text);
   assert_false(l.has_timestamp);
   assert_near(l.ram->used_bytes, 29114.0 * 1024 * 1024);
   assert_near(l.ram->total_bytes, 30697.0 * 1024 * 1024);
@@ -206,7 +208,8 @@ void tx1_oldest_format(void**) {
 }
 
 void xavier_nx_jetpack5(void**) {
-  TegrastatsLine l = parsed(fixture_lines("jetson-xavier-nx")[2]);
+  std::string text = fixture_lines("jetson-xavier-nx")[2];
+  TegrastatsLine l = parsed(text);
   assert_true(l.has_timestamp);
   assert_int_equal(l.cpus.size(), 6);
   assert_near(*l.cpus[0].mhz, 1397);
