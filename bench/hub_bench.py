@@ -219,7 +219,7 @@ def main():
 | edgemon hub POST /write (204 = durable in the spool) | {pps(h):,.0f} points/s ({us(h):.2f} µs CPU a point) | {h['p99_ms']:.1f} ms |
 | **ratio hub / influxd** (of the medians; per round: {rounds}) | **{pps(h) / pps(d):.2f}** (target >= 3) | |
 | values the hub's history stored during that run / dropped at its queue bound (queue_full) | {h['kept']:,.0f} / {h['queue_full']:,.0f} | |
-| edgemon hub POST /metrics, JSON payloads (202 = durable) | {payloads['rps']:,.0f} payloads/s | {payloads['p99_ms']:.2f} ms |
+| edgemon hub POST /metrics, JSON payloads (200 = durable) | {payloads['rps']:,.0f} payloads/s | {payloads['p99_ms']:.2f} ms |
 | hub peak RSS (VmHWM) over its last round; RSS 15 s later | {last['hwm'] / 1024:.1f} MiB; {last['rss_after'] / 1024:.1f} MiB | |
 
 Failed requests (non-2xx, socket errors): {failures}

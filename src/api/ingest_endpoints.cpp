@@ -424,9 +424,14 @@ void IngestEndpoints::parsed_payloads(ParseJob& job) {
   }
   size_t count = job.batch.points.size();
   submit(kEndpoint, std::move(job.batch), bytes, job.responder, [count] {
+    // 200 and `message` as the original edge server answered (its agents
+    // check both); `status` and `points` for newer clients. Either way the
+    // points are in the spool by now.
     http::Response r;
-    r.status = 202;
-    r.set_body("{\"status\":\"accepted\",\"points\":" + std::to_string(count) + "}\n");
+    r.set_body(
+        "{\"message\":\"Metrics stored successfully\",\"status\":\"accepted\","
+        "\"points\":" +
+        std::to_string(count) + "}\n");
     return r;
   });
 }

@@ -1,5 +1,7 @@
 #include "api/status_endpoints.hpp"
 
+#include <algorithm>
+
 #include <cjson/cJSON.h>
 
 #include <memory>
@@ -143,9 +145,17 @@ void StatusEndpoints::index(const http::Request&, http::Response& response) cons
   JsonPtr root(cJSON_CreateObject(), cJSON_Delete);
   cJSON_AddStringToObject(root.get(), "name", "edgemon");
   cJSON_AddStringToObject(root.get(), "version", build::kVersion);
-  cJSON_AddItemToObject(
-      root.get(), "endpoints",
-      string_array({"GET /metrics", "GET /health", "GET /status", "POST /reload"}));
+  // By path, so that the answer is stable whatever order parts registered in.
+  std::vector<std::pair<std::string, std::string>> routes;
+  if (router_ != nullptr) {
+    for (const auto& route : router_->routes())
+      routes.emplace_back(route.path, route.method);
+  }
+  std::sort(routes.begin(), routes.end());
+  std::vector<std::string> endpoints;
+  for (const auto& [path, method] : routes)
+    endpoints.push_back(method + " " + path);
+  cJSON_AddItemToObject(root.get(), "endpoints", string_array(endpoints));
   send_json(response, 200, root);
 }
 

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "http/router.hpp"
 #include "http/server.hpp"
 #include "sources/host/scheduler.hpp"
 
@@ -30,6 +31,9 @@ class StatusEndpoints {
   void status(const http::Request& request, http::Response& response) const;
   void index(const http::Request& request, http::Response& response) const;
 
+  // GET / lists what this router serves: every route that is on now.
+  void set_router(const http::Router* router) { router_ = router; }
+
   // Adds a part of the /status document owned elsewhere (outputs, spool).
   void add_section(std::function<void(cJSON* root)> write) {
     sections_.push_back(std::move(write));
@@ -47,6 +51,7 @@ class StatusEndpoints {
  private:
   const DaemonInfo& info_;
   const collect::Scheduler& scheduler_;
+  const http::Router* router_ = nullptr;
   std::vector<std::function<void(cJSON* root)>> sections_;
   std::vector<std::function<std::string()>> health_checks_;
 };

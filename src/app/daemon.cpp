@@ -10,11 +10,13 @@
 #include "api/alert_endpoints.hpp"
 #include "api/history_endpoints.hpp"
 #include "api/ingest_endpoints.hpp"
+#include "api/metric_selection_endpoints.hpp"
 #include "api/metrics_endpoint.hpp"
 #include "api/status_endpoints.hpp"
 #include "app/identity.hpp"
 #include "build_info.hpp"
 #include "bus/bus.hpp"
+#include "bus/family_selection_file.hpp"
 #include "bus/latest_registry.hpp"
 #include "core/clock.hpp"
 #include "core/heap.hpp"
@@ -69,6 +71,8 @@ class Daemon final {
         pushed_series_(loop),
         history_(loop),
         history_endpoints_(history_),
+        selection_saver_(loop, selection_),
+        selection_endpoints_(selection_, selection_saver_),
         alerts_(loop),
         status_(info_, scheduler_),
         metrics_(loop, registry_,
@@ -83,6 +87,7 @@ class Daemon final {
                   {[this](metrics::MetricSink& sink) { ingest_.write_metrics(sink); }, nullptr},
                   {[this](metrics::MetricSink& sink) { alerts_.write_metrics(sink); }, nullptr},
                   {[this](metrics::MetricSink& sink) { history_.write_metrics(sink); }, nullptr},
+                  {[this](metrics::MetricSink& sink) { selection_.write_metrics(sink); }, nullptr},
                   {[this](metrics::MetricSink& sink) {
                      if (pushed_series_.enabled()) pushed_series_.write_metrics(sink);
                    },
@@ -92,6 +97,7 @@ class Daemon final {
     status_.add_section([this](cJSON* root) { alerts_.write_status(root); });
     status_.add_section([this](cJSON* root) { history_.write_status(root); });
     status_.add_section([this](cJSON* root) { sources_.write_status(root); });
+    status_.set_router(&router_);
   }
 
   // Returns the exit code to use if startup fails, 0 when running.
@@ -111,8 +117,11 @@ class Daemon final {
     }
     own_points_.set_common_tags(
         collect::host_common_tags(info_.device_id, info_.hostname, config_->tags));
+    start_selection();
     scheduler_.set_bus(&bus_);
+    bus_.set_selection(&selection_);
     bus_.subscribe([this](const bus::Publication& p) { registry_.on_publication(p); });
+    bus_.subscribe([this](const bus::Publication&) { selection_saver_.changed(); });
     bus_.add_consumer(history_);
     bus_.add_consumer(pipeline_);
     bus_.add_consumer(pushed_series_);
@@ -165,6 +174,34 @@ class Daemon final {
                              in.device_active_window.count());
   }
 
+  // Before the first publication, so that what an earlier run recorded (a
+  // family switched off through the API) holds from the first collection.
+  void start_selection() {
+    bus::FamilyChoices saved;
+    std::string path = metric_selection_path(*config_);
+    if (std::string err = bus::load_family_choices(path, &saved); !err.empty()) {
+      log::error("metric_selection_unreadable", {{"error", err}});
+    }
+    selection_.restore(std::move(saved));
+    selection_saver_.set_path(path);
+    configure_selection(*config_);
+  }
+
+  void configure_selection(const config::Config& config) {
+    for (const auto& name :
+         selection_.configure(config.metrics, config.enabled_metrics, config.new_metrics)) {
+      log::warn("metric_selection_overridden",
+                {{"family", name},
+                 {"detail",
+                  "the configuration's metrics entry was edited after POST "
+                  "/metrics/enable set it; the configuration wins"}});
+    }
+    auto device_type = config.tags.find("device_type");
+    selection_endpoints_.set_device_type(device_type == config.tags.end() ? ""
+                                                                          : device_type->second);
+    selection_saver_.changed();
+  }
+
   void log_ingest() const {
     const config::IngestSection& in = config_->ingest;
     if (!in.enabled) return;
@@ -198,6 +235,7 @@ class Daemon final {
     ingest_.add_routes(router_);
     alerts_.add_routes(router_);
     history_endpoints_.add_routes(router_);
+    selection_endpoints_.add_routes(router_);
   }
 
   void stop(const char* why) {
@@ -284,6 +322,7 @@ class Daemon final {
     ingest_.add_routes(router_);
     alerts_.configure(*fresh, alerts_path(*fresh));
     config_ = fresh;
+    configure_selection(*config_);
     info_.device_id = resolve_device_id(*config_);
     own_points_.set_common_tags(
         collect::host_common_tags(info_.device_id, info_.hostname, config_->tags));
@@ -326,6 +365,9 @@ class Daemon final {
   ingest::IngestedSeries pushed_series_;
   store::History history_;
   api::HistoryEndpoints history_endpoints_;
+  bus::FamilySelection selection_;
+  bus::FamilySelectionSaver selection_saver_;
+  api::MetricSelectionEndpoints selection_endpoints_;
   api::AlertEndpoints alerts_;
   api::StatusEndpoints status_;
   api::MetricsEndpoint metrics_;

@@ -119,4 +119,8 @@ std::string source_state_path(const config::Config& config) {
   return state_file(config, "", "state.db");
 }
 
+std::string metric_selection_path(const config::Config& config) {
+  return state_file(config, "", "metrics.json");
+}
+
 }  // namespace edgemon::app

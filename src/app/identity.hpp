@@ -35,5 +35,8 @@ std::string history_path(const config::Config& config);
 // The sources' durable state (offsets, discovered metrics): state.db in the
 // state directory.
 std::string source_state_path(const config::Config& config);
+// The record of metric families and their switches (bus/family_selection_file.hpp):
+// metrics.json in the state directory.
+std::string metric_selection_path(const config::Config& config);
 
 }  // namespace edgemon::app

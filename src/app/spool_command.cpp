@@ -264,6 +264,7 @@ int cmd_dump(Spool& spool, const Args& a) {
   int64_t after = 0;
   int64_t unreadable = 0;
   std::string first_precision;
+  std::string printed_precision;
   bool mixed = false;
   std::vector<store::Batch> page;
   for (;;) {
@@ -279,6 +280,15 @@ int cmd_dump(Spool& spool, const Args& a) {
       if (!found) continue;  // sent by the daemon since it was listed
       if (first_precision.empty()) first_precision = b.precision;
       mixed = mixed || b.precision != first_precision;
+      if (!json && b.precision != printed_precision) {
+        // Timestamps carry no unit: without it, influxd reads milliseconds
+        // as nanoseconds and the points land in 1970. InfluxDB and `influx
+        // -import` skip lines that start with '#'.
+        std::printf("# edgemon spool dump: timestamps below are in precision=%s (send with "
+                    "/write?precision=%s, or influx -import -precision %s)\n",
+                    b.precision.c_str(), b.precision.c_str(), b.precision.c_str());
+        printed_precision = b.precision;
+      }
       if (json) {
         std::fputs(batch_json(b, true).c_str(), stdout);
       } else {

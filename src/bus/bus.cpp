@@ -2,6 +2,24 @@
 
 namespace edgemon::bus {
 
+void Bus::publish(const Publication& publication) {
+  ++published_;
+  if (selection_ != nullptr && publication.families != nullptr) {
+    if (auto kept = selection_->filter(*publication.families)) {
+      Publication filtered = publication;
+      filtered.families = std::move(kept);
+      deliver(filtered);
+      return;
+    }
+  }
+  deliver(publication);
+}
+
+void Bus::deliver(const Publication& publication) {
+  for (const auto& s : subscribers_)
+    s(publication);
+}
+
 void Bus::publish_points(std::span<const metrics::Point> host,
                          std::span<const metrics::Point> system_metrics) {
   if (host.empty() && system_metrics.empty()) return;

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bus/family_selection.hpp"
 #include "bus/point_consumer.hpp"
 #include "metrics/snapshot.hpp"
 
@@ -40,11 +41,11 @@ class Bus {
   using Subscriber = std::function<void(const Publication&)>;
 
   void subscribe(Subscriber subscriber) { subscribers_.push_back(std::move(subscriber)); }
-  void publish(const Publication& publication) {
-    ++published_;
-    for (const auto& s : subscribers_)
-      s(publication);
-  }
+  // Families the selection disables are taken out of every publication
+  // before any subscriber sees it (null: every family passes).
+  void set_selection(FamilySelection* selection) { selection_ = selection; }
+  const FamilySelection* selection() const { return selection_; }
+  void publish(const Publication& publication);
   uint64_t published() const { return published_; }
 
   // Consumers are added while wiring, before anything is published, and
@@ -66,7 +67,10 @@ class Bus {
                         PointConsumer::Durable durable);
 
  private:
+  void deliver(const Publication& publication);
+
   std::vector<Subscriber> subscribers_;
+  FamilySelection* selection_ = nullptr;
   std::vector<PointConsumer*> consumers_;
   uint64_t published_ = 0;
 };

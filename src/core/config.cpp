@@ -55,6 +55,19 @@ std::string check_tag_name(std::string_view text) {
   return "";
 }
 
+std::string check_metric_name(std::string_view text) {
+  bool valid = !text.empty() && !std::isdigit(static_cast<unsigned char>(text.front())) &&
+               only_chars(text, "_:") && text.size() <= 200;
+  if (valid) return "";
+  return "metric names are 1 to 200 of A-Z, a-z, 0-9, _ and :, not starting with a digit (got '" +
+         std::string(text) + "')";
+}
+
+std::string check_new_metrics(std::string_view text) {
+  if (one_of(text, {"auto", "enabled", "disabled"})) return "";
+  return "expected one of auto, enabled, disabled (got '" + std::string(text) + "')";
+}
+
 std::string check_tag_value(std::string_view text) {
   if (text.empty()) return "tag values must not be empty (InfluxDB drops empty tags)";
   if (text.find_first_of("\r\n") != std::string_view::npos) {
@@ -525,11 +538,21 @@ void validate_tags(const StringMap& tags, Errors& errors) {
   }
 }
 
+void validate_metric_switches(const StringMap& metrics, Errors& errors) {
+  for (const auto& [name, value] : metrics) {
+    if (value != "true" && value != "false") {
+      errors.push_back(
+          {"", 0, 0, "metrics." + name, "expected true or false (got '" + value + "')"});
+    }
+  }
+}
+
 }  // namespace
 
 Errors validate(const Config& config) {
   Errors errors;
   validate_tags(config.tags, errors);
+  validate_metric_switches(config.metrics, errors);
   if (std::string err = check_spool_sync(config.spool.sync); !err.empty()) {
     errors.push_back({"", 0, 0, "spool.sync", err});
   }

@@ -22,6 +22,9 @@ std::string check_collector_name(std::string_view text);
 // The registered collectors, comma-separated, for help text.
 std::string collector_names();
 std::string check_tag_name(std::string_view text);
+// A Prometheus metric family name: [a-zA-Z_:][a-zA-Z0-9_:]*.
+std::string check_metric_name(std::string_view text);
+std::string check_new_metrics(std::string_view text);
 std::string check_tag_value(std::string_view text);
 std::string check_spool_sync(std::string_view text);
 std::string check_output_name(std::string_view text);
@@ -418,6 +421,9 @@ struct Config {
   HttpSection http;
   CollectSection collect;
   SourcesSection sources;
+  StringMap metrics;
+  std::vector<std::string> enabled_metrics;
+  std::string new_metrics = "auto";
 
   template <class V>
   void visit(V& v) {
@@ -445,6 +451,24 @@ struct Config {
     v.section("sources", sources,
               "Sources of metrics beyond the host collectors, by kind. Several named instances "
               "of a kind may run; a reload restarts only those whose keys changed.");
+    v.field("metrics", metrics,
+            "Metric families switched on or off by name, e.g. {node_softnet_dropped_total: "
+            "false, jetson_temp_gpu_celsius: true}. A disabled family is left out of /metrics "
+            "and of what outputs receive. Families not named here follow new_metrics. "
+            "POST /metrics/enable changes this set at run time (kept in metrics.json in the "
+            "state directory); an entry here that you edit later wins over it.",
+            check_metric_name);
+    v.field("enabled_metrics", enabled_metrics,
+            "The edge power exporter's older list form: every family listed is enabled, as if "
+            "named `true` under metrics (where both name a family, metrics wins).",
+            check_metric_name);
+    v.field("new_metrics", new_metrics,
+            "What becomes of a family first seen that metrics does not name: `enabled`, "
+            "`disabled` (recorded, listed by GET /metrics/list, exposed only once enabled), or "
+            "`auto`: disabled when metrics or enabled_metrics switches any family on (an "
+            "allow-list), enabled when they only switch families off or are empty. A family "
+            "keeps what it was given when first seen; this applies to families seen later.",
+            check_new_metrics);
   }
 };
 

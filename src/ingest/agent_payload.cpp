@@ -13,6 +13,7 @@
 #include "core/json_text.hpp"
 #include "core/rfc3339.hpp"
 #include "core/utf8.hpp"
+#include "metrics/system_metrics.hpp"
 
 namespace edgemon::ingest {
 namespace {
@@ -301,8 +302,10 @@ struct Mapping {
   Range range;
 };
 
-// Percentages are doubles and byte counts int64, as SystemMetrics writes
-// them: one InfluxDB measurement must never see two types for a field.
+// Every field is a float, byte counts and the heartbeat included, as the
+// original edge server wrote them (and SystemMetrics does): one InfluxDB
+// measurement must never see two types for a field, and databases that
+// server filled have these as floats.
 constexpr Mapping kMappings[] = {
     {"cpu_total", "cpu", Range::kPercent},         {"memory_percent", "memory", Range::kPercent},
     {"memory_used", "memory_used", Range::kWhole}, {"memory_total", "memory_total", Range::kWhole},
@@ -574,11 +577,7 @@ void PayloadReader::read_fields(const cJSON* payload, Point* p) {
       read_cores(m, p);
     } else if (const Mapping* map = find_mapping(key)) {
       if (auto v = number(key, m, map->range)) {
-        if (map->range == Range::kWhole) {
-          p->fields.push_back({std::string(map->field), static_cast<int64_t>(*v)});
-        } else {
-          p->fields.push_back({std::string(map->field), *v});
-        }
+        p->fields.push_back({std::string(map->field), *v});
       }
     } else {
       read_extra(payload, m, p);
@@ -622,6 +621,13 @@ std::optional<Point> PayloadReader::read(const cJSON* payload, int64_t now_ns) {
   read_fields(payload, &p);
   check_counts(p);
   if (found_ > 0) return std::nullopt;
+  // The original server tagged device_type=unknown when a payload had none
+  // (queries grouping by device_type must not lose those devices); added
+  // after the limits, which count what the agent sent.
+  if (std::none_of(p.tags.begin(), p.tags.end(),
+                   [](const Tag& t) { return t.key == "device_type"; })) {
+    p.tags.push_back({"device_type", std::string(metrics::kUnknownDeviceType)});
+  }
   // In key order once here, so the line protocol encoder need not sort.
   std::sort(p.tags.begin(), p.tags.end(), [](const Tag& a, const Tag& b) { return a.key < b.key; });
   return p;
@@ -723,7 +729,10 @@ void append_tags(std::string& out, const std::vector<Tag>& tags) {
       {"device_id", "device_id"}, {"host", "hostname"}, {"device_type", "device_type"}};
   for (const auto& [tag, name] : kTopLevel) {
     for (const Tag& t : tags) {
-      if (t.key == tag && !t.value.empty()) {
+      // The hub tags a payload without a type as unknown itself: the
+      // payload keeps the original agent's shape.
+      bool implied = t.key == "device_type" && t.value == metrics::kUnknownDeviceType;
+      if (t.key == tag && !t.value.empty() && !implied) {
         append_key(out, name);
         append_json_string(out, t.value);
         break;

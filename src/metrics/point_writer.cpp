@@ -67,8 +67,12 @@ Point& PointWriter::point_for(Labels labels, const Label* extra) {
   point.measurement = measurement_;
   point.time_ns = time_ns_;
   point.tags = common_tags_;
+  bool yields = !yielding_tag_.empty() &&
+                std::any_of(sorted_.begin(), sorted_.end(),
+                            [&](const Label& l) { return l.name == yielding_tag_; });
+  if (yields) std::erase_if(point.tags, [&](const Tag& t) { return t.key == yielding_tag_; });
   for (const Label& l : sorted_) {
-    bool clashes = std::any_of(common_tags_.begin(), common_tags_.end(),
+    bool clashes = std::any_of(point.tags.begin(), point.tags.end(),
                                [&](const Tag& t) { return t.key == l.name; });
     point.tags.push_back(
         {(clashes ? "exported_" : "") + std::string(l.name), std::string(l.value)});

@@ -29,6 +29,11 @@ class PointWriter final : public MetricSink {
   // `exported_<name>`, as Prometheus renames clashing labels: dropping either
   // would hide the point from queries on the global tag or merge series.
   void set_common_tags(std::span<const Tag> tags);
+  // The one common tag that a series' own label of that name replaces
+  // rather than renames: `source`, which /metrics also leaves to a family
+  // that sets it (the power families' source="shelly", beside the instance
+  // in `device`), so that points and /metrics carry the same labels.
+  void set_yielding_tag(std::string_view key) { yielding_tag_.assign(key); }
 
   // Starts a measurement: the samples that follow become fields of its
   // points, stamped `time_ns`. A family name beginning with `strip_prefix`
@@ -48,6 +53,7 @@ class PointWriter final : public MetricSink {
 
   std::vector<Point>* out_;
   std::vector<Tag> common_tags_;
+  std::string yielding_tag_;
   std::string measurement_;
   std::string strip_prefix_;
   int64_t time_ns_ = 0;

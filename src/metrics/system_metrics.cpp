@@ -1,6 +1,7 @@
 #include "metrics/system_metrics.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string_view>
 
 namespace edgemon::metrics {
@@ -12,8 +13,10 @@ std::string_view label_value(Labels labels, std::string_view name) {
   return {};
 }
 
-int64_t as_int(double bytes) {
-  return static_cast<int64_t>(std::clamp(bytes, 0.0, 9.2e18));
+// Byte counts are whole, and written as floats: the original server's
+// types, which the databases it filled keep.
+double whole(double bytes) {
+  return std::floor(std::clamp(bytes, 0.0, 9.2e18));
 }
 
 }  // namespace
@@ -85,20 +88,27 @@ void SystemMetrics::add_round(const SystemSample& sample, std::span<const Tag> t
   if (sample.has_mem_total && sample.has_mem_available && sample.mem_total > 0) {
     double used = std::max(0.0, sample.mem_total - sample.mem_available);
     point.fields.push_back({"memory", used / sample.mem_total * 100.0});
-    point.fields.push_back({"memory_total", as_int(sample.mem_total)});
-    point.fields.push_back({"memory_used", as_int(used)});
+    point.fields.push_back({"memory_total", whole(sample.mem_total)});
+    point.fields.push_back({"memory_used", whole(used)});
   }
   if (sample.has_disk()) {
     double used = sample.disk_size - sample.disk_free;
     double usable = used + sample.disk_avail;
     if (usable > 0) point.fields.push_back({"disk", used / usable * 100.0});
-    point.fields.push_back({"disk_total", as_int(sample.disk_size)});
-    point.fields.push_back({"disk_used", as_int(used)});
+    point.fields.push_back({"disk_total", whole(sample.disk_size)});
+    point.fields.push_back({"disk_used", whole(used)});
   }
   if (point.fields.empty()) return;
-  point.fields.push_back({"heartbeat", static_cast<int64_t>(heartbeat_)});
+  point.fields.push_back({"heartbeat", static_cast<double>(heartbeat_)});
   point.measurement = "system_metrics";
   point.tags.assign(tags.begin(), tags.end());
+  // As the original server tagged a device that named no type; in key
+  // order, which the given tags are in.
+  if (std::none_of(tags.begin(), tags.end(), [](const Tag& t) { return t.key == "device_type"; })) {
+    auto after = std::find_if(point.tags.begin(), point.tags.end(),
+                              [](const Tag& t) { return t.key > "device_type"; });
+    point.tags.insert(after, {"device_type", std::string(kUnknownDeviceType)});
+  }
   point.time_ns = time_ns;
   out->push_back(std::move(point));
 }

@@ -11,12 +11,17 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "metrics/metric_sink.hpp"
 #include "metrics/point.hpp"
 
 namespace edgemon::metrics {
+
+// The device_type of a system_metrics point whose device named none, as the
+// original edge server tagged it.
+inline constexpr std::string_view kUnknownDeviceType = "unknown";
 
 struct CoreUsage {
   std::string cpu;

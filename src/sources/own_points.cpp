@@ -8,6 +8,12 @@ OwnPoints::OwnPoints(collect::Scheduler& scheduler, bus::Bus& bus)
     : scheduler_(scheduler), bus_(bus) {
   scheduler_.set_round_listener([this] { host_round(); });
   bus_.subscribe([this](const bus::Publication& p) { source_published(p); });
+  // Other sources' points are made from publications the bus has already
+  // filtered; the host schema is made from the collectors' own snapshots.
+  host_.set_family_filter([this](std::string_view family) {
+    const bus::FamilySelection* selection = bus_.selection();
+    return selection == nullptr || selection->exposed(family);
+  });
 }
 
 void OwnPoints::host_round() {
@@ -26,6 +32,7 @@ void OwnPoints::source_published(const bus::Publication& publication) {
   std::vector<metrics::Tag> tags = host_.common_tags();
   tags.push_back({"source", publication.source});
   writer.set_common_tags(tags);
+  writer.set_yielding_tag("source");
   writer.start(publication.kind, "", publication.time_unix_ms * 1000000);
   publication.families->replay(writer);
   bus_.publish_points(source_buffer_, {});

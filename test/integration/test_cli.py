@@ -280,7 +280,7 @@ def test_collect_once_line_protocol_golden():
                  "network_receive_bytes_total=1234567890,",
                  "thermal,device_id=fixture-device,exported_zone=0,",
                  "edgemon_collector,collector=cpu,",
-                 "system_metrics,device_id=fixture-device,host=HOST,location=lab,zone=a "
+                 "system_metrics,device_id=fixture-device,device_type=unknown,host=HOST,location=lab,zone=a "
                  "memory=31.9"):
         check(must in got, f"collect --once --format lp lacks {must!r}:\n{got[:3000]}")
     check("cpu=" not in got.split("system_metrics", 1)[1],

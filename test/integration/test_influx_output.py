@@ -96,8 +96,20 @@ def wait_all_delivered(daemon, server, timeout, earlier=(0,), min_made=0,
     eventually(agreed, timeout * harness.SLOW, interval=0.1, what=what)
 
 
+# The line the original Flask edge server logged (replaced/flask-edge-server.md):
+# its byte counts and heartbeat are floats (no `i`).
+ORIGINAL_SERVER_LINE = (
+    "system_metrics,location=store-101,zone=east,device_id=edge-4a47aae248a3,host=MacBookAir,"
+    "device_type=unknown cpu=27.8,memory=81.1,disk=38.1,memory_total=8589934592,"
+    "memory_used=3232989184,disk_total=245107195904,disk_used=14836686848,heartbeat=1,"
+    "cpu_core_0=33.3,cpu_core_1=35.3")
+
+
 def test_host_points_arrive_with_the_documented_schema():
     server = new_server()
+    # A database the original server filled first: edgemon's points must
+    # land beside its rows, not be refused for a field type conflict.
+    server.write(DB, ORIGINAL_SERVER_LINE + " 1748885144000000000")
     cfg = write_config(config(server.url, schema="both"))
     with Daemon(config_path=cfg) as d:
         wait_flowing(server, what="two rounds in influxd")
@@ -117,8 +129,16 @@ def test_host_points_arrive_with_the_documented_schema():
             check(f in sm["columns"], f"system_metrics lacks {f}: {sm['columns']}")
         fields = {v[0]: v[1] for s in server.query(DB, 'SHOW FIELD KEYS FROM "system_metrics"')
                   for v in s["values"]}
-        check(fields.get("memory_total") == "integer" and fields.get("memory") == "float",
-              f"system_metrics field types {fields}")
+        check(all(fields.get(f) == "float" for f in ("memory", "memory_total", "memory_used",
+                                                     "heartbeat")),
+              f"system_metrics field types {fields}: the original server's are floats")
+        ours = server.query(DB, "SELECT count(memory_total) FROM system_metrics "
+                                "WHERE device_id = 'it-device' AND device_type = 'unknown'")
+        check(ours and ours[0]["values"][0][1] >= 1,
+              f"edgemon's system_metrics (device_type=unknown) not stored beside the "
+              f"original server's row: {ours}")
+        check(output_status(d)["dead_lettered_points"] == 0,
+              f"points dead-lettered (a field type conflict?): {output_status(d)}")
         status = output_status(d)
         check(status["state"] == "ok" and status["sent_points"] > 0, f"status {status}")
         check("main" in d.metrics(), "no per-output metrics")

@@ -69,7 +69,7 @@ COUNTER_TOLERANCE = (0.05, 1.0)
 SAME_SERIES = ["node_cpu_seconds_total", "node_network_receive_bytes_total",
                "node_uname_info", "node_os_info", "node_boot_time_seconds"]
 # Families where edgemon may leave out series node_exporter has (its default
-# excludes also drop tmpfs/ramfs, zram), but must not invent new ones.
+# filesystem excludes also drop tmpfs/ramfs), but must not invent new ones.
 SUBSET_SERIES = ["node_filesystem_size_bytes", "node_disk_read_bytes_total"]
 
 

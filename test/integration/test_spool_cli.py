@@ -119,6 +119,9 @@ def test_list_show_and_dump():
     check(r.returncode == 1 and "no batch 99999" in r.stderr, f"show missing: {r}")
 
     out = ok(spool(path, "dump", "--output", "influx"), "dump")
+    header, out = out.split("\n", 1)
+    check(header.startswith("# ") and "precision=s" in header and "/write?precision=s" in header,
+          f"dump lp does not say its timestamps' unit first: {header!r}")
     check(out == "".join(expected_body("influx", k, 3, T0_MS + k * STEP_MS, "s")
                          for k in range(5)), f"dump lp:\n{out}")
     objs = [json.loads(l) for l in ok(spool(path, "dump", "--format", "json"), "dump").splitlines()]
@@ -127,6 +130,10 @@ def test_list_show_and_dump():
           and objs[-1]["precision"] == "ms" and objs[-1]["points"] == 2, f"{objs[-1]}")
     r = spool(path, "dump")
     check(r.returncode == 0 and "different precisions" in r.stderr, f"mixed dump: {r.stderr}")
+    # Each change of precision is announced where it happens.
+    headers = [l for l in r.stdout.splitlines() if l.startswith("#")]
+    check(len(headers) == 2 and "precision=s" in headers[0] and "precision=ms" in headers[1],
+          f"mixed dump headers: {headers}")
 
 
 def test_purge_by_output_and_time():

@@ -69,9 +69,9 @@ const char* kOriginal = R"({
 
 const char* kOriginalLine =
     "system_metrics,device_id=jetson-07,device_type=jetson,host=jetson-07.lab,location=lab,"
-    "zone=a cpu=12.5,cpu_core_0=10,cpu_core_1=15,memory=41.2,memory_used=1673527296i,"
-    "memory_total=4062691328i,disk=55,disk_used=16106127360i,disk_total=29283893248i,"
-    "heartbeat=1234i,gpu_temp=48.5 1736847690123000000\n";
+    "zone=a cpu=12.5,cpu_core_0=10,cpu_core_1=15,memory=41.2,memory_used=1673527296,"
+    "memory_total=4062691328,disk=55,disk_used=16106127360,disk_total=29283893248,"
+    "heartbeat=1234,gpu_temp=48.5 1736847690123000000\n";
 
 // ---- good payloads ----
 
@@ -85,8 +85,9 @@ void original_payload_maps_to_system_metrics(void**) {
 }
 
 void minimal_payload_takes_now_and_device_id_as_host(void**) {
-  assert_string_equal(lines(R"({"device_id":"d1","cpu_total":5})").c_str(),
-                      "system_metrics,device_id=d1,host=d1 cpu=5 1736900000000000000\n");
+  assert_string_equal(
+      lines(R"({"device_id":"d1","cpu_total":5})").c_str(),
+      "system_metrics,device_id=d1,device_type=unknown,host=d1 cpu=5 1736900000000000000\n");
 }
 
 void null_members_are_absent(void**) {
@@ -95,7 +96,8 @@ void null_members_are_absent(void**) {
       lines(R"({"device_id":"d1","hostname":null,"timestamp":null,"cpu_total":null,)"
             R"("cpu_per_core":[null,30],"memory_percent":7,"tags":{"zone":null},"x":null})")
           .c_str(),
-      "system_metrics,device_id=d1,host=d1 cpu_core_1=30,memory=7 1736900000000000000\n");
+      "system_metrics,device_id=d1,device_type=unknown,host=d1 cpu_core_1=30,memory=7 "
+      "1736900000000000000\n");
 }
 
 void timestamps_in_every_accepted_form(void**) {
@@ -141,8 +143,8 @@ void array_ndjson_and_concatenated_bodies(void**) {
   const std::string a = R"({"device_id":"a","cpu_total":1,"timestamp":1})";
   const std::string b = R"({"device_id":"b","cpu_total":2,"timestamp":2})";
   const std::string want =
-      "system_metrics,device_id=a,host=a cpu=1 1000000000\n"
-      "system_metrics,device_id=b,host=b cpu=2 2000000000\n";
+      "system_metrics,device_id=a,device_type=unknown,host=a cpu=1 1000000000\n"
+      "system_metrics,device_id=b,device_type=unknown,host=b cpu=2 2000000000\n";
   assert_string_equal(lines("[" + a + ",\n " + b + "]").c_str(), want.c_str());
   assert_string_equal(lines(a + "\n" + b + "\n").c_str(), want.c_str());
   assert_string_equal(lines(a + "\r\n" + b + "\r\n").c_str(), want.c_str());
@@ -156,13 +158,15 @@ void extra_numeric_members_are_float_fields(void**) {
   assert_string_equal(
       lines(R"({"device_id":"d","timestamp":1,"gpu_temp":48,"fan_rpm":1200.5,"cpu_core_7":3})")
           .c_str(),
-      "system_metrics,device_id=d,host=d gpu_temp=48,fan_rpm=1200.5,cpu_core_7=3 1000000000\n");
+      "system_metrics,device_id=d,device_type=unknown,host=d "
+      "gpu_temp=48,fan_rpm=1200.5,cpu_core_7=3 1000000000\n");
 }
 
 void no_cpu_per_core(void**) {
   assert_string_equal(
       lines(R"({"device_id":"d","timestamp":1,"memory_percent":41.2,"memory_used":1.0e3})").c_str(),
-      "system_metrics,device_id=d,host=d memory=41.2,memory_used=1000i 1000000000\n");
+      "system_metrics,device_id=d,device_type=unknown,host=d memory=41.2,memory_used=1000 "
+      "1000000000\n");
 }
 
 // ---- hostile values ----
@@ -172,7 +176,8 @@ void hostile_tag_values_are_escaped_in_line_protocol(void**) {
       lines(R"({"device_id":"d 1","hostname":"h,=\"x\"","timestamp":1,"cpu_total":1,)"
             R"("tags":{"loc ation":"a,b c=d\"e","path":"C:\\dir","ok":"\\\\"}})")
           .c_str(),
-      "system_metrics,device_id=d\\ 1,host=h\\,\\=\"x\",loc\\ ation=a\\,b\\ c\\=d\"e,"
+      "system_metrics,device_id=d\\ 1,device_type=unknown,host=h\\,\\=\"x\",loc\\ ation=a\\,b\\ "
+      "c\\=d\"e,"
       "ok=\\\\,path=C:\\dir cpu=1 1000000000\n");
 }
 
@@ -208,8 +213,9 @@ void nul_characters_are_refused(void**) {
                   "body: contains a NUL character near byte 15 (a zero byte or \\u0000), which "
                   "no name or value may hold\n");
   // An escaped backslash before u0000 is just text.
-  assert_string_equal(lines(R"({"device_id":"a\\u0000","timestamp":1,"cpu_total":1})").c_str(),
-                      "system_metrics,device_id=a\\u0000,host=a\\u0000 cpu=1 1000000000\n");
+  assert_string_equal(
+      lines(R"({"device_id":"a\\u0000","timestamp":1,"cpu_total":1})").c_str(),
+      "system_metrics,device_id=a\\u0000,device_type=unknown,host=a\\u0000 cpu=1 1000000000\n");
 }
 
 // ---- wrong payloads ----
@@ -357,7 +363,8 @@ void limits_on_keys_values_tags_and_fields(void**) {
   assert_string_equal(
       lines(R"({"device_id":"d","tags":{"a":"1"},"timestamp":1,"cpu_per_core":[1,2]})", limits)
           .c_str(),
-      "system_metrics,a=1,device_id=d,host=d cpu_core_0=1,cpu_core_1=2 1000000000\n");
+      "system_metrics,a=1,device_id=d,device_type=unknown,host=d cpu_core_0=1,cpu_core_1=2 "
+      "1000000000\n");
   // The series key: "system_metrics" + ",a=1" + ",device_id=d" + ",host=d".
   limits = {};
   limits.max_series_key_bytes = 32;

@@ -358,6 +358,7 @@ void diskstats_collector(void**) {
          "# HELP node_disk_read_bytes_total The total number of bytes read successfully.\n"
          "# TYPE node_disk_read_bytes_total counter\n"
          "node_disk_read_bytes_total{device=\"mmcblk0\"} 10928987136\n"
+         "node_disk_read_bytes_total{device=\"mmcblk0p1\"} 10905600000\n"
          "node_disk_read_bytes_total{device=\"nvme0n1\"} 63209875968\n");
   expect(out, "node_disk_written_bytes_total{device=\"nvme0n1\"} 50567901184\n");
   expect(out, "node_disk_written_bytes_total{device=\"mmcblk0\"} 5056790016\n");
@@ -368,9 +369,12 @@ void diskstats_collector(void**) {
   expect(out, "node_disk_discard_time_seconds_total{device=\"nvme0n1\"} 0.012\n");
   expect(out, "node_disk_flush_requests_total{device=\"mmcblk0\"} 12345\n");
   expect(out, "node_disk_flush_requests_time_seconds_total{device=\"nvme0n1\"} 3.456\n");
-  // Default exclusions: partitions, loop and zram devices.
-  for (const char* gone : {"mmcblk0p1", "nvme0n1p1", "loop0", "zram0"})
+  // Default exclusions, node_exporter 1.5's: sd/nvme partitions and loop
+  // devices; zram (swap on most boards) and SD-card partitions stay.
+  for (const char* gone : {"nvme0n1p1", "loop0"})
     expect_not(out, std::string("device=\"") + gone + "\"");
+  for (const char* kept : {"mmcblk0p1", "zram0"})
+    expect(out, std::string("node_disk_reads_completed_total{device=\"") + kept + "\"}");
 }
 
 void diskstats_old_kernels_and_custom_exclude(void**) {

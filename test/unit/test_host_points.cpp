@@ -123,6 +123,26 @@ void labels_clashing_with_common_tags_are_renamed(void**) {
       "thermal,device_id=d1,host=h,zone=a thermal_zone_temp=2 1736847690000000000\n");
 }
 
+// The instance tag `source` gives way to a family's own `source` label (the
+// power families' kind of meter), as /metrics does; other clashes rename.
+void a_series_own_source_label_replaces_the_instance_tag(void**) {
+  std::vector<Point> out;
+  metrics::PointWriter w(&out);
+  std::vector<Tag> common{{"device_id", "d1"}, {"source", "desk"}, {"zone", "a"}};
+  w.set_common_tags(common);
+  w.set_yielding_tag("source");
+  w.start("shelly", "", kT);
+  w.begin({"edge_power_watts", "", Type::kGauge});
+  w.sample({{"device", "desk"}, {"rail", "switch:0"}, {"source", "shelly"}, {"zone", "z"}}, 12.5);
+  w.begin({"edgemon_shelly_energy_resets_total", "", Type::kCounter});
+  w.sample(1);
+  assert_string_equal(lines(out).c_str(),
+                      "shelly,device=desk,device_id=d1,exported_zone=z,rail=switch:0,"
+                      "source=shelly,zone=a edge_power_watts=12.5 1736847690000000000\n"
+                      "shelly,device_id=d1,source=desk,zone=a "
+                      "edgemon_shelly_energy_resets_total=1 1736847690000000000\n");
+}
+
 void histogram_has_sum_count_and_a_point_per_bucket(void**) {
   std::vector<Point> out;
   metrics::PointWriter w(&out);
@@ -364,6 +384,7 @@ int main() {
       cmocka_unit_test(label_order_and_empty_values_do_not_split_points),
       cmocka_unit_test(a_repeated_label_set_overwrites_its_field),
       cmocka_unit_test(labels_clashing_with_common_tags_are_renamed),
+      cmocka_unit_test(a_series_own_source_label_replaces_the_instance_tag),
       cmocka_unit_test(histogram_has_sum_count_and_a_point_per_bucket),
       cmocka_unit_test(a_new_measurement_starts_new_points),
       cmocka_unit_test(each_gather_is_taken_once),

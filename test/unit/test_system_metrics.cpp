@@ -38,10 +38,19 @@ double percent(const Point& p, std::string_view key) {
   return std::get<double>(f->value);
 }
 
-int64_t integer(const Point& p, std::string_view key) {
+// Byte counts and the heartbeat are whole numbers written as floats, the
+// original edge server's types: an integer here would conflict with the
+// databases it filled.
+int64_t whole(const Point& p, std::string_view key) {
   const metrics::Field* f = find_field(p, key);
   if (f == nullptr) fail_msg("no field %.*s", static_cast<int>(key.size()), key.data());
-  return std::get<int64_t>(f->value);
+  if (!std::holds_alternative<double>(f->value)) {
+    fail_msg("field %.*s is not a float", static_cast<int>(key.size()), key.data());
+  }
+  double v = std::get<double>(f->value);
+  if (v != std::floor(v))
+    fail_msg("field %.*s is not whole", static_cast<int>(key.size()), key.data());
+  return static_cast<int64_t>(v);
 }
 
 void assert_near(double got, double want) {
@@ -121,7 +130,7 @@ void cpu_percent_between_two_samples(void**) {
   // The first round has nothing to compare with.
   assert_null(find_field(out[0], "cpu"));
   assert_null(find_field(out[0], "cpu_core_0"));
-  assert_int_equal(integer(out[0], "heartbeat"), 1);
+  assert_int_equal(whole(out[0], "heartbeat"), 1);
   // fixtures/procfs/EXPECTED.md: 40.0 overall (not the naive 45.5, which
   // counts guest time twice), 50.0 / 40.0 / 33.3 / 34.8 per core.
   const Point& p = out[1];
@@ -131,18 +140,19 @@ void cpu_percent_between_two_samples(void**) {
   assert_near(percent(p, "cpu_core_2"), 100.0 / 3.0);
   assert_near(percent(p, "cpu_core_3"), 80.0 / 230.0 * 100.0);
   assert_null(find_field(p, "cpu_core_4"));
-  assert_int_equal(integer(p, "heartbeat"), 2);
+  assert_int_equal(whole(p, "heartbeat"), 2);
   assert_string_equal(p.measurement.c_str(), "system_metrics");
-  assert_int_equal(p.tags.size(), 2);
+  assert_int_equal(p.tags.size(), 3);  // device_type=unknown, as the original server tagged
   assert_true(p.time_ns == 1000);
   metrics::LineProtocolEncoder encoder;
   std::string line;
   encoder.append(line, p);
-  assert_string_equal(line.c_str(),
-                      "system_metrics,device_id=d1,host=h cpu=40,cpu_core_0=50,cpu_core_1=40,"
-                      "cpu_core_2=33.33333333333333,cpu_core_3=34.78260869565217,"
-                      "memory=31.91534520652306,memory_total=7989481472i,memory_used=2549870592i,"
-                      "heartbeat=2i 1000\n");
+  assert_string_equal(
+      line.c_str(),
+      "system_metrics,device_id=d1,device_type=unknown,host=h cpu=40,cpu_core_0=50,cpu_core_1=40,"
+      "cpu_core_2=33.33333333333333,cpu_core_3=34.78260869565217,"
+      "memory=31.91534520652306,memory_total=7989481472,memory_used=2549870592,"
+      "heartbeat=2 1000\n");
 }
 
 void memory_and_disk_arithmetic(void**) {
@@ -160,19 +170,19 @@ void memory_and_disk_arithmetic(void**) {
   assert_int_equal(out.size(), 1);
   const Point& p = out[0];
   assert_near(percent(p, "memory"), 2549870592.0 / 7989481472.0 * 100.0);
-  assert_int_equal(integer(p, "memory_total"), 7989481472);
-  assert_int_equal(integer(p, "memory_used"), 2549870592);
+  assert_int_equal(whole(p, "memory_total"), 7989481472);
+  assert_int_equal(whole(p, "memory_used"), 2549870592);
   assert_near(percent(p, "disk"), 700.0 / 950.0 * 100.0);
-  assert_int_equal(integer(p, "disk_total"), 1000000000000);
-  assert_int_equal(integer(p, "disk_used"), 700000000000);
-  assert_int_equal(integer(p, "heartbeat"), 1);
+  assert_int_equal(whole(p, "disk_total"), 1000000000000);
+  assert_int_equal(whole(p, "disk_used"), 700000000000);
+  assert_int_equal(whole(p, "heartbeat"), 1);
   metrics::LineProtocolEncoder encoder;
   std::string line;
   encoder.append(line, p);
   assert_string_equal(line.c_str(),
-                      "system_metrics memory=31.91534520652306,memory_total=7989481472i,"
-                      "memory_used=2549870592i,disk=73.68421052631578,disk_total=1000000000000i,"
-                      "disk_used=700000000000i,heartbeat=1i 5\n");
+                      "system_metrics,device_type=unknown memory=31.91534520652306,"
+                      "memory_total=7989481472,memory_used=2549870592,disk=73.68421052631578,"
+                      "disk_total=1e+12,disk_used=7e+11,heartbeat=1 5\n");
 }
 
 void missing_inputs_omit_their_fields(void**) {
@@ -198,7 +208,7 @@ void missing_inputs_omit_their_fields(void**) {
   assert_int_equal(out[0].fields.size(), 2);
   assert_near(percent(out[0], "cpu"), 25.0);
   // The heartbeat counts rounds, so a gap shows the rounds without a point.
-  assert_int_equal(integer(out[0], "heartbeat"), 3);
+  assert_int_equal(whole(out[0], "heartbeat"), 3);
 }
 
 void sink_takes_only_the_root_filesystem(void**) {
@@ -255,11 +265,11 @@ void take_builds_one_point_per_round(void**) {
     points.take(scheduler, nullptr, &system);
     assert_int_equal(system.size(), 2);
     assert_near(percent(system[1], "cpu"), 40.0);
-    assert_int_equal(integer(system[1], "heartbeat"), 2);
+    assert_int_equal(whole(system[1], "heartbeat"), 2);
     metrics::LineProtocolEncoder encoder;
     std::string line;
     encoder.append(line, system[1]);
-    assert_contains(line, "system_metrics,device_id=d1,host=h,zone=a cpu=");
+    assert_contains(line, "system_metrics,device_id=d1,device_type=unknown,host=h,zone=a cpu=");
   }
   uv_run(&loop, UV_RUN_NOWAIT);
   assert_int_equal(uv_loop_close(&loop), 0);

@@ -35,14 +35,17 @@ struct FilesystemOptions {
 };
 
 struct DiskstatsOptions {
-  std::string devices_exclude =
-      "^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme[0-9]+n[0-9]+p|mmcblk[0-9]+p)[0-9]+$";
+  // node_exporter 1.5's default, so that the same dashboards see the same
+  // devices: zram0 (the swap of most Raspberry Pi and Jetson images) and
+  // SD-card partitions (mmcblk0p1) included.
+  std::string devices_exclude = "^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme[0-9]+n[0-9]+p)[0-9]+$";
 
   template <class V>
   void visit(V& v) {
     v.field("devices_exclude", devices_exclude,
-            "Block devices not reported (POSIX extended regex); by default partitions, loop and "
-            "ram devices.",
+            "Block devices not reported (POSIX extended regex); by default node_exporter 1.5's: "
+            "ram and loop devices, floppies, and partitions of sd/hd/vd/xvd and NVMe disks "
+            "(zram and mmcblk partitions are reported).",
             check_regex);
   }
 };

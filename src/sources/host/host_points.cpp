@@ -62,7 +62,13 @@ void HostPoints::take_host(const std::vector<CompletedCollector>& fresh,
   for (const CompletedCollector& c : fresh) {
     if (c.snapshot == nullptr) continue;
     writer.start(c.status->name, "node_", unix_ms_to_ns(c.status->last_run_unix_ms));
-    c.snapshot->replay(writer);
+    if (!family_filter_) {
+      c.snapshot->replay(writer);
+      continue;
+    }
+    for (size_t i = 0; i < c.snapshot->families(); ++i) {
+      if (family_filter_(c.snapshot->family_name(i))) c.snapshot->replay_family(i, writer);
+    }
   }
   for (const CompletedCollector& c : fresh) {
     writer.start("edgemon_collector", "edgemon_collector_",

@@ -7,6 +7,7 @@
 // Points are rendered on demand from the collectors' current state, only for
 // the push path; the /metrics path keeps its prerendered text untouched.
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,6 +43,11 @@ class HostPoints {
   // Tags on every point of both schemas (see host_common_tags).
   void set_common_tags(std::vector<metrics::Tag> common_tags);
   const std::vector<metrics::Tag>& common_tags() const { return common_tags_; }
+  // Families of the host schema for which this says false are left out (the
+  // metric selection); system_metrics is a fixed schema and keeps its fields.
+  void set_family_filter(std::function<bool(std::string_view family)> filter) {
+    family_filter_ = std::move(filter);
+  }
 
   // Appends the points of every collector whose gather completed since the
   // last call, so a straggler that finishes after its round is taken with
@@ -57,6 +63,7 @@ class HostPoints {
   void take_system(const std::vector<CompletedCollector>& fresh, std::vector<metrics::Point>* out);
 
   std::vector<metrics::Tag> common_tags_;
+  std::function<bool(std::string_view family)> family_filter_;
   uint64_t taken_ = 0;  // Scheduler::completions() at the last take
   metrics::SystemMetrics system_;
 };
