@@ -217,5 +217,22 @@ def test_a_flooding_tegrastats_is_throttled():
               f"{published} publications for a flood of 500 lines")
 
 
+def test_the_replaced_exporters_metric_switches():
+    """Its configuration's `metrics:` map is an allow-list of its names."""
+    tmp = make_tmpdir()
+    config = os.path.join(tmp, "edgemon.yaml")
+    write_file(config, "metrics:\n  jetson_power_vdd_gpu_soc_watts: true\n"
+               "  jetson_temp_cpu_celsius: true\n" + CONFIG.split("    - name: missing")[0])
+    env = {"FAKE_TEGRASTATS_FIXTURE": FIXTURE}
+    with Daemon(config_path=config, env=env) as d:
+        labels = '{device_type="jetson_orin",hostname="edge-01",source="board"}'
+        eventually(lambda: value(d.metrics(), "jetson_power_vdd_gpu_soc_watts" + labels),
+                   5 * SLOW, what="the switched-on rail")
+        text = d.metrics()
+        check(value(text, "jetson_temp_cpu_celsius" + labels) is not None, "no cpu temperature")
+        exposed = re.findall(r"^(jetson_power_vdd_cpu_cv_watts|edge_power_watts)\{", text, re.M)
+        check(not exposed, f"families the allow-list does not name are exposed: {exposed}")
+
+
 if __name__ == "__main__":
     harness.main(globals())
