@@ -19,10 +19,10 @@ BUILD_PKGS = cmake g++ make pkg-config libuv1-dev libcjson-dev libyaml-dev \
              libsqlite3-dev libcmocka-dev node-llhttp zlib1g-dev \
              libssl-dev protobuf-c-compiler libprotobuf-c-dev libsnappy-dev
 TEST_PKGS  = python3 curl openssl ca-certificates prometheus prometheus-alertmanager prometheus-node-exporter clang libclang-rt-14-dev \
-             systemd valgrind influxdb influxdb-client sqlite3
+             systemd valgrind influxdb influxdb-client sqlite3 lintian
 BENCH_PKGS = wrk hyperfine collectd-core libmicrohttpd12 libprotobuf-c1
 
-.PHONY: all deps deps-bench build run test bench fuzz install clean format etc
+.PHONY: all deps deps-bench build run test bench fuzz install deb clean format etc
 
 all: build
 
@@ -60,6 +60,10 @@ fuzz: deps
 # Regenerates the commented reference config from the daemon's own key table.
 etc: build
 	./$(BUILD)/edgemon config > etc/edgemon.yaml
+
+# A Debian package of this build in $(BUILD)/ (init/build-deb.sh says what is in it).
+deb: build
+	sh init/build-deb.sh $(BUILD) $(BUILD)
 
 install: build
 	install -D -m 0755 $(BUILD)/edgemon $(DESTDIR)$(PREFIX)/bin/edgemon
