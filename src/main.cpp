@@ -231,6 +231,13 @@ int main(int argc, char** argv) {
       std::printf("usage: edgemon %s\n", command.c_str());
       return 0;
     }
+    // An option these do not take is a mistake to report, not to ignore
+    // (`edgemon config --import FILE` is not a conversion, yet).
+    if (sub_argc > 1) {
+      std::fprintf(stderr, "edgemon %s: takes no arguments (got '%s'); see --help\n",
+                   command.c_str(), sub_argv[1]);
+      return 2;
+    }
     if (command == "config") {
       std::fputs(edgemon::config::render_reference_yaml().c_str(), stdout);
     } else {

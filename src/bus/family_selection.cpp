@@ -67,8 +67,9 @@ std::vector<std::string> FamilySelection::configure(const config::StringMap& swi
     }
     if (!said.empty()) {
       choice = {said == "true", Origin::kConfig, ""};
-    } else if (choice.origin == Origin::kConfig) {
-      // Taken out of the file: as if seen for the first time now.
+    } else if (choice.origin != Origin::kApi) {
+      // Named neither in the file nor through the API: new_metrics as it
+      // is now decides (a family taken out of the file included).
       choice = {new_enabled_, Origin::kDiscovered, ""};
     }
   }

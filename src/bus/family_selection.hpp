@@ -6,6 +6,9 @@
 // /metrics nor the outputs, and a family seen for the first time is
 // recorded -- never exposed silently when new_metrics says disabled.
 //
+// A discovered family has no state of its own: it follows new_metrics as
+// the configuration has it now (recorded so that it is listed).
+//
 // The rule between the file an operator edits and the API: an API setting
 // remembers what the file said of that family when it was made; once the
 // file says something else, the operator has edited it since, and the file

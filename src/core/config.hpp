@@ -466,8 +466,8 @@ struct Config {
             "What becomes of a family first seen that metrics does not name: `enabled`, "
             "`disabled` (recorded, listed by GET /metrics/list, exposed only once enabled), or "
             "`auto`: disabled when metrics or enabled_metrics switches any family on (an "
-            "allow-list), enabled when they only switch families off or are empty. A family "
-            "keeps what it was given when first seen; this applies to families seen later.",
+            "allow-list), enabled when they only switch families off or are empty. Families "
+            "not named follow this as it is now, also those seen before.",
             check_new_metrics);
   }
 };

@@ -93,5 +93,25 @@ def test_install_upgrade_remove_purge():
             run("dpkg", "-P", "edgemon", ok=False)
 
 
+def test_install_scripts_from_a_checkout():
+    """init/install.sh and init/uninstall.sh, into a DESTDIR (no root needed):
+    the configuration is kept by uninstall and removed by --purge."""
+    dest = make_tmpdir("edgemon-destdir-")
+    env = {"PATH": os.environ["PATH"]}
+    run("sh", os.path.join(harness.SOURCE_DIR, "init", "install.sh"), "--destdir", dest,
+        "--no-start", env=env)
+    for path in ("usr/local/bin/edgemon", "etc/systemd/system/edgemon.service",
+                 "etc/edgemon/edgemon.yaml"):
+        check(os.path.exists(os.path.join(dest, path)), f"install.sh did not install {path}")
+    run("sh", os.path.join(harness.SOURCE_DIR, "init", "uninstall.sh"), "--destdir", dest)
+    check(not os.path.exists(os.path.join(dest, "usr/local/bin/edgemon")),
+          "uninstall.sh left the binary")
+    check(os.path.exists(os.path.join(dest, "etc/edgemon/edgemon.yaml")),
+          "uninstall.sh took the configuration without --purge")
+    run("sh", os.path.join(harness.SOURCE_DIR, "init", "uninstall.sh"), "--destdir", dest,
+        "--purge")
+    check(not os.path.exists(os.path.join(dest, "etc/edgemon")), "--purge kept /etc/edgemon")
+
+
 if __name__ == "__main__":
     harness.main(globals())

@@ -57,14 +57,20 @@ void auto_is_a_deny_list_until_something_is_switched_on(void**) {
   assert_true(told.enabled("node_load5"));
 }
 
-void a_family_keeps_what_it_was_given_when_first_seen(void**) {
+void discovered_families_follow_new_metrics_as_it_is_now(void**) {
   FamilySelection s;
   (void)s.configure({}, {}, "auto");
   assert_true(s.enabled("node_load5"));
-  // Switching one family on makes new ones off; the one seen before stays on.
+  // Switching one family on makes the list an allow-list: the others,
+  // seen before or not, are off until named.
   (void)s.configure({{"node_load1", "true"}}, {}, "auto");
-  assert_true(s.enabled("node_load5"));
+  assert_false(s.enabled("node_load5"));
   assert_false(s.enabled("node_load15"));
+  assert_true(s.enabled("node_load1"));
+  // And new_metrics: enabled brings them back.
+  (void)s.configure({{"node_load1", "true"}}, {}, "enabled");
+  assert_true(s.enabled("node_load5"));
+  assert_true(s.enabled("node_load15"));
 }
 
 void enabled_metrics_is_converted_and_metrics_wins(void**) {
@@ -187,7 +193,7 @@ void the_record_round_trips_and_a_broken_one_is_kept_aside(void**) {
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(auto_is_a_deny_list_until_something_is_switched_on),
-      cmocka_unit_test(a_family_keeps_what_it_was_given_when_first_seen),
+      cmocka_unit_test(discovered_families_follow_new_metrics_as_it_is_now),
       cmocka_unit_test(enabled_metrics_is_converted_and_metrics_wins),
       cmocka_unit_test(the_api_stands_until_the_file_entry_is_edited),
       cmocka_unit_test(the_record_is_bounded),
