@@ -148,8 +148,9 @@ void StatusEndpoints::index(const http::Request&, http::Response& response) cons
   // By path, so that the answer is stable whatever order parts registered in.
   std::vector<std::pair<std::string, std::string>> routes;
   if (router_ != nullptr) {
-    for (const auto& route : router_->routes())
-      routes.emplace_back(route.path, route.method);
+    for (const auto& route : router_->routes()) {
+      if (!served_ || served_(route)) routes.emplace_back(route.path, route.method);
+    }
   }
   std::sort(routes.begin(), routes.end());
   std::vector<std::string> endpoints;

@@ -32,7 +32,13 @@ class StatusEndpoints {
   void index(const http::Request& request, http::Response& response) const;
 
   // GET / lists what this router serves: every route that is on now.
-  void set_router(const http::Router* router) { router_ = router; }
+  // `served` leaves out routes that exist only to explain that their part
+  // is off (POST /alert answers 404 with the key to set).
+  void set_router(const http::Router* router,
+                  std::function<bool(const http::Route&)> served = nullptr) {
+    router_ = router;
+    served_ = std::move(served);
+  }
 
   // Adds a part of the /status document owned elsewhere (outputs, spool).
   void add_section(std::function<void(cJSON* root)> write) {
@@ -52,6 +58,7 @@ class StatusEndpoints {
   const DaemonInfo& info_;
   const collect::Scheduler& scheduler_;
   const http::Router* router_ = nullptr;
+  std::function<bool(const http::Route&)> served_;
   std::vector<std::function<void(cJSON* root)>> sections_;
   std::vector<std::function<std::string()>> health_checks_;
 };

@@ -29,9 +29,9 @@ cJSON* to_json(yaml_document_t* doc, yaml_node_t* node, int depth, size_t* budge
   --*budget;
   switch (node->type) {
     case YAML_SCALAR_NODE:
-      return cJSON_CreateString(std::string(reinterpret_cast<char*>(node->data.scalar.value),
-                                            node->data.scalar.length)
-                                    .c_str());
+      return cJSON_CreateString(
+          std::string(reinterpret_cast<char*>(node->data.scalar.value), node->data.scalar.length)
+              .c_str());
     case YAML_SEQUENCE_NODE: {
       cJSON* array = cJSON_CreateArray();
       for (auto* it = node->data.sequence.items.start; it < node->data.sequence.items.top; ++it) {
@@ -54,8 +54,7 @@ cJSON* to_json(yaml_document_t* doc, yaml_node_t* node, int depth, size_t* budge
           cJSON_Delete(object);
           return nullptr;
         }
-        std::string name(reinterpret_cast<char*>(key->data.scalar.value),
-                         key->data.scalar.length);
+        std::string name(reinterpret_cast<char*>(key->data.scalar.value), key->data.scalar.length);
         cJSON_AddItemToObject(object, name.c_str(), value);
       }
       return object;
@@ -166,8 +165,9 @@ void import_power_exporter(const cJSON* root, Writer& w, std::string* log_commen
         w.unmapped(key, "expected a port number, 1 to 65535");
       }
     } else if (key == "reload_port") {
-      w.unmapped(key, "edgemon serves /reload, /metrics/list and /metrics/enable on its one "
-                      "port (http.listen); they need a token in http.access.write.tokens");
+      w.unmapped(key,
+                 "edgemon serves /reload, /metrics/list and /metrics/enable on its one "
+                 "port (http.listen); they need a token in http.access.write.tokens");
     } else if (key == "metrics" && cJSON_IsObject(item)) {
       metrics = item;
     } else if (key == "enabled_metrics" && cJSON_IsArray(item)) {
@@ -181,8 +181,9 @@ void import_power_exporter(const cJSON* root, Writer& w, std::string* log_commen
   if (!port.empty()) {
     // The exporter listened on every interface; so does this, on its port.
     out += "http:\n  listen: [" + quoted("0.0.0.0:" + port) + "]\n";
-    *log_comment += "# http.listen: the exporter's port on every interface; the systemd unit "
-                    "allows only\n# localhost traffic until IPAddressAllow= is widened.\n";
+    *log_comment +=
+        "# http.listen: the exporter's port on every interface; the systemd unit "
+        "allows only\n# localhost traffic until IPAddressAllow= is widened.\n";
   }
   out += "sources:\n  tegrastats:\n    - name: jetson\n      exporter_names: true\n";
   if (!interval.empty()) out += "      interval: " + interval + "\n";
@@ -244,8 +245,9 @@ void import_observability_agent(const cJSON* root, Writer& w) {
     } else if (key == "log_level" && !log_level(text_of(item)).empty()) {
       level = log_level(text_of(item));
     } else if (key == "api_endpoint" || key == "api_token" || key == "log_source_id") {
-      w.unmapped(key, "the platform's own API: edgemon sends to InfluxDB, Prometheus remote "
-                      "write or an edgemon hub (outputs.*)");
+      w.unmapped(key,
+                 "the platform's own API: edgemon sends to InfluxDB, Prometheus remote "
+                 "write or an edgemon hub (outputs.*)");
     } else if (key == "log_files" || key == "batch_size" || key == "flush_interval" ||
                key == "poll_interval") {
       w.unmapped(key, "log tailing is not in edgemon yet");
@@ -312,8 +314,8 @@ ImportedConfig import_config(std::string_view text) {
     return result;
   }
   result.yaml = "# edgemon configuration imported from the " + result.tool +
-                " by `edgemon config --import`.\n# `edgemon config` lists every key.\n" +
-                notes + w.out();
+                " by `edgemon config --import`.\n# `edgemon config` lists every key.\n" + notes +
+                w.out();
   result.unmapped = w.take_unmapped();
   // What is printed must load: a failure here is edgemon's bug, said as such.
   config::Config check;

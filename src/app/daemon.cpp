@@ -97,7 +97,17 @@ class Daemon final {
     status_.add_section([this](cJSON* root) { alerts_.write_status(root); });
     status_.add_section([this](cJSON* root) { history_.write_status(root); });
     status_.add_section([this](cJSON* root) { sources_.write_status(root); });
-    status_.set_router(&router_);
+    status_.set_router(&router_, [this](const http::Route& route) {
+      const config::Config& c = *config_;
+      if (route.path == "/alert" || route.path == "/alerts") {
+        return c.ingest.enabled && c.ingest.alerts;
+      }
+      if (route.path == "/history" || route.path == "/avg_usage" ||
+          route.path == "/metrics_usage") {
+        return c.history.enabled;
+      }
+      return true;
+    });
   }
 
   // Returns the exit code to use if startup fails, 0 when running.

@@ -69,12 +69,22 @@ def test_health_ok_and_unhealthy():
 
 
 def test_index():
+    # Every route this configuration serves, none that only says it is off.
     with Daemon() as d:
         r = d.get("/")
         check(r.status == 200, f"GET / {r.status}")
-        body = r.body.decode("utf-8", "replace")
-        for path in ("/metrics", "/health", "/status"):
-            check(path in body, f"index does not mention {path}: {body[:300]!r}")
+        listed = set(r.json()["endpoints"])
+        for route in ("GET /metrics", "GET /health", "GET /status", "POST /reload",
+                      "GET /history", "GET /metrics/list", "POST /metrics/enable"):
+            check(route in listed, f"index does not list {route}: {sorted(listed)}")
+        for route in ("POST /write", "POST /alert", "GET /alerts", "GET /query"):
+            check(route not in listed, f"index lists {route}, which is off: {sorted(listed)}")
+    with Daemon(sets=["ingest.enabled=true", "history.enabled=false"]) as d:
+        listed = set(d.get_json("/")["endpoints"])
+        for route in ("POST /write", "POST /metrics", "GET /ping", "GET /query", "POST /alert",
+                      "GET /alerts", "GET /devices"):
+            check(route in listed, f"the hub's index does not list {route}: {sorted(listed)}")
+        check("GET /history" not in listed, "history is off but GET /history is listed")
 
 
 def ipv6_loopback():
