@@ -16,10 +16,12 @@ extern "C" {
 #include <string_view>
 
 // Asserts that `haystack` contains `needle`, printing both when it does not.
+// Both are copied: a temporary (`a + b`) passed as either must outlive the
+// statement that names it.
 #define assert_contains(haystack, needle)                                                   \
   do {                                                                                      \
     std::string h_{std::string_view(haystack)};                                             \
-    std::string_view n_ = (needle);                                                         \
+    std::string n_{std::string_view(needle)};                                               \
     if (h_.find(n_) == std::string::npos) {                                                 \
       fail_msg("expected to find [%.*s] in:\n%.*s", static_cast<int>(n_.size()), n_.data(), \
                static_cast<int>(h_.size()), h_.data());                                     \
@@ -29,7 +31,7 @@ extern "C" {
 #define assert_not_contains(haystack, needle)                                             \
   do {                                                                                    \
     std::string h_{std::string_view(haystack)};                                           \
-    std::string_view n_ = (needle);                                                       \
+    std::string n_{std::string_view(needle)};                                             \
     if (h_.find(n_) != std::string::npos) {                                               \
       fail_msg("did not expect [%.*s] in:\n%.*s", static_cast<int>(n_.size()), n_.data(), \
                static_cast<int>(h_.size()), h_.data());                                   \

@@ -912,7 +912,8 @@ void endpoints_over_http(void**) {
        at = legacy.body.find(":00\":", at + 1))
     ++entries;
   if (entries < 58 || entries > 60) fail_msg("%zu one-minute entries in an hour", entries);
-  assert_contains(legacy.body, api::format_time(now).substr(0, 10) + " ");
+  std::string today = api::format_time(now).substr(0, 10) + " ";
+  assert_contains(legacy.body, today);
   stop(l, h);
 }
 
