@@ -619,15 +619,15 @@ std::optional<Point> PayloadReader::read(const cJSON* payload, int64_t now_ns) {
   read_identity(payload, &p);
   p.time_ns = read_time(payload, now_ns);
   read_fields(payload, &p);
-  check_counts(p);
-  if (found_ > 0) return std::nullopt;
   // The original server tagged device_type=unknown when a payload had none
-  // (queries grouping by device_type must not lose those devices); added
-  // after the limits, which count what the agent sent.
+  // (queries grouping by device_type must not lose those devices). The
+  // limits count it: it is a tag the stored point carries.
   if (std::none_of(p.tags.begin(), p.tags.end(),
                    [](const Tag& t) { return t.key == "device_type"; })) {
     p.tags.push_back({"device_type", std::string(metrics::kUnknownDeviceType)});
   }
+  check_counts(p);
+  if (found_ > 0) return std::nullopt;
   // In key order once here, so the line protocol encoder need not sort.
   std::sort(p.tags.begin(), p.tags.end(), [](const Tag& a, const Tag& b) { return a.key < b.key; });
   return p;

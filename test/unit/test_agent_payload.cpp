@@ -356,20 +356,23 @@ void limits_on_keys_values_tags_and_fields(void**) {
   limits.max_tags = 3;
   limits.max_fields = 2;
   expect_problems(R"({"device_id":"d","tags":{"a":"1","b":"2"},"cpu_per_core":[1,2,3]})",
-                  "body: has 4 tags (device_id, host and device_type included), more than "
+                  "body: has 5 tags (device_id, host and device_type included), more than "
                   "limits.max_tags (3)\n"
                   "body: has 3 fields, more than limits.max_fields (2)\n",
                   limits);
+  // The implied device_type=unknown is a tag the stored point carries: it counts.
+  limits.max_tags = 4;
   assert_string_equal(
       lines(R"({"device_id":"d","tags":{"a":"1"},"timestamp":1,"cpu_per_core":[1,2]})", limits)
           .c_str(),
       "system_metrics,a=1,device_id=d,device_type=unknown,host=d cpu_core_0=1,cpu_core_1=2 "
       "1000000000\n");
-  // The series key: "system_metrics" + ",a=1" + ",device_id=d" + ",host=d".
+  // The series key: "system_metrics" + ",a=1" + ",device_id=d" + ",host=d"
+  // + ",device_type=unknown".
   limits = {};
   limits.max_series_key_bytes = 32;
   expect_problems(R"({"device_id":"d","tags":{"a":"1"},"cpu_total":1})",
-                  "body: has a series key (measurement and tags) of 37 bytes, longer than "
+                  "body: has a series key (measurement and tags) of 57 bytes, longer than "
                   "limits.max_series_key_bytes (32)\n",
                   limits);
 }
