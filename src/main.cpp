@@ -2,6 +2,7 @@
 #include <getopt.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -46,7 +47,9 @@ constexpr const char* kRunUsage =
     "  -s, --set KEY=VALUE    set any configuration key, e.g. collect.interval=1s\n"
     "  -h, --help             this text\n"
     "\n"
-    "Precedence: defaults < file < EDGEMON_* environment < flags.\n"
+    "Without -c, LOCAL_CONFIG_PATH names the file if it is set.\n"
+    "Precedence: defaults < file < config server (config_server.url) <\n"
+    "EDGEMON_* environment < flags.\n"
     "Signals: SIGTERM/SIGINT stop gracefully; SIGHUP reloads the configuration\n"
     "(kept unchanged if the new one is invalid) and reopens the log file.\n";
 
@@ -161,6 +164,11 @@ int parse_options(int argc, char** argv, const char* usage, ConfigSource* source
   if (optind < argc) {
     std::fprintf(stderr, "edgemon: unexpected argument '%s'\n%s", argv[optind], usage);
     return 2;
+  }
+  // The edge power exporter's unit files name the file this way.
+  if (const char* local = std::getenv("LOCAL_CONFIG_PATH");
+      source->path.empty() && local != nullptr && *local != '\0') {
+    source->path = local;
   }
   return -1;
 }

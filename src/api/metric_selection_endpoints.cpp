@@ -1,7 +1,5 @@
 #include "api/metric_selection_endpoints.hpp"
 
-#include <cjson/cJSON.h>
-
 #include <map>
 #include <memory>
 #include <vector>
@@ -45,24 +43,26 @@ std::string MetricSelectionEndpoints::listing(const char* status, size_t updated
     cJSON_AddStringToObject(root.get(), "status", status);
     cJSON_AddNumberToObject(root.get(), "updated", static_cast<double>(updated));
   }
-  cJSON* metrics = cJSON_AddObjectToObject(root.get(), "metrics");
-  cJSON* origins = cJSON_AddObjectToObject(root.get(), "origins");
+  add_listing(root.get());
+  return printed(root);
+}
+
+void MetricSelectionEndpoints::add_listing(cJSON* root) const {
+  cJSON* metrics = cJSON_AddObjectToObject(root, "metrics");
+  cJSON* origins = cJSON_AddObjectToObject(root, "origins");
   for (const auto& [name, choice] : selection_.families()) {
     cJSON_AddBoolToObject(metrics, name.c_str(), choice.enabled);
     cJSON_AddStringToObject(origins, name.c_str(),
                             std::string(bus::origin_name(choice.origin)).c_str());
   }
   if (device_type_.empty()) {
-    cJSON_AddNullToObject(root.get(), "device_type");
+    cJSON_AddNullToObject(root, "device_type");
   } else {
-    cJSON_AddStringToObject(root.get(), "device_type", device_type_.c_str());
+    cJSON_AddStringToObject(root, "device_type", device_type_.c_str());
   }
-  // Where the configuration came from; a central config server is not
-  // implemented yet, so always the local file.
-  cJSON_AddStringToObject(root.get(), "source", "local");
-  cJSON_AddStringToObject(root.get(), "new_metrics", selection_.new_metrics().c_str());
-  cJSON_AddBoolToObject(root.get(), "new_metrics_enabled", selection_.new_enabled());
-  return printed(root);
+  cJSON_AddStringToObject(root, "source", source_.c_str());
+  cJSON_AddStringToObject(root, "new_metrics", selection_.new_metrics().c_str());
+  cJSON_AddBoolToObject(root, "new_metrics_enabled", selection_.new_enabled());
 }
 
 void MetricSelectionEndpoints::list(const http::Request&, http::Response& response) const {
@@ -84,6 +84,7 @@ void MetricSelectionEndpoints::enable(const http::Request& request, http::Respon
     return;
   }
   size_t updated = selection_.apply(changes);
+  if (updated > 0 && on_change_) on_change_();
   saver_.save([this, updated, responder = response.defer()](const std::string& err) mutable {
     http::Response answer;
     if (err.empty()) {

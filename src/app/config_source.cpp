@@ -8,10 +8,41 @@
 
 namespace edgemon::app {
 
-config::Errors ConfigSource::load(config::Config* out) const {
+namespace {
+
+void check_collectors(const config::Config& cfg, const std::string& where, config::Errors& errors) {
+  for (const std::string& name : collect::registered_collector_names()) {
+    const auto& disabled = cfg.collect.disable;
+    if (std::find(disabled.begin(), disabled.end(), name) != disabled.end()) continue;
+    std::string error;
+    if (collect::create_collector(name, cfg, &error) == nullptr) {
+      errors.push_back({where, 0, 0, "collect", "collector " + name + ": " + error});
+    }
+  }
+}
+
+// Lays the served YAML over *cfg; the server may not move the agent to
+// another server nor change how it is reached.
+void apply_served(std::string_view served, const std::string& name, config::Config* cfg,
+                  config::Errors& errors) {
+  config::ConfigServerSection own = cfg->config_server;
+  auto served_errors = config::load_yaml_string(served, name, cfg);
+  errors.insert(errors.end(), served_errors.begin(), served_errors.end());
+  if (served_errors.empty() && !(cfg->config_server == own)) {
+    errors.push_back({name, 0, 0, "config_server",
+                      "is each agent's own setting (its file or CONFIG_SERVER_URL); a served "
+                      "configuration may not set it"});
+  }
+}
+
+}  // namespace
+
+config::Errors ConfigSource::load(config::Config* out, std::string_view served,
+                                  const std::string& served_name) const {
   config::Config cfg;
   config::Errors errors;
   if (!path.empty()) errors = config::load_yaml_file(path, &cfg);
+  if (!served.empty()) apply_served(served, served_name, &cfg, errors);
   if (use_environment) {
     auto env_errors = config::apply_environment(
         &cfg, [](const char* name) -> const char* { return std::getenv(name); });
@@ -27,15 +58,19 @@ config::Errors ConfigSource::load(config::Config* out) const {
   }
   if (!errors.empty()) return errors;
   errors = config::validate(cfg);
-  for (const std::string& name : collect::registered_collector_names()) {
-    const auto& disabled = cfg.collect.disable;
-    if (std::find(disabled.begin(), disabled.end(), name) != disabled.end()) continue;
-    std::string error;
-    if (collect::create_collector(name, cfg, &error) == nullptr) {
-      errors.push_back({path, 0, 0, "collect", "collector " + name + ": " + error});
-    }
-  }
+  check_collectors(cfg, path, errors);
   if (errors.empty()) *out = std::move(cfg);
+  return errors;
+}
+
+config::Errors check_served_document(std::string_view yaml, const std::string& name) {
+  config::Errors errors = config::check_single_document(yaml, name);
+  if (!errors.empty()) return errors;
+  config::Config cfg;
+  apply_served(yaml, name, &cfg, errors);
+  if (!errors.empty()) return errors;
+  errors = config::validate(cfg);
+  check_collectors(cfg, name, errors);
   return errors;
 }
 

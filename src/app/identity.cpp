@@ -123,4 +123,8 @@ std::string metric_selection_path(const config::Config& config) {
   return state_file(config, "", "metrics.json");
 }
 
+std::string config_store_path(const config::Config& config) {
+  return state_file(config, "", "configs.db");
+}
+
 }  // namespace edgemon::app

@@ -38,5 +38,8 @@ std::string source_state_path(const config::Config& config);
 // The record of metric families and their switches (bus/family_selection_file.hpp):
 // metrics.json in the state directory.
 std::string metric_selection_path(const config::Config& config);
+// The config server's documents (a hub with config_server.serve): configs.db
+// in the state directory.
+std::string config_store_path(const config::Config& config);
 
 }  // namespace edgemon::app

@@ -434,6 +434,9 @@ const std::vector<EnvironmentOverride>& environment_overrides() {
       {"EDGEMON_PROCFS", "collect.procfs", false},
       {"EDGEMON_SYSFS", "collect.sysfs", false},
       {"EDGEMON_ROOTFS", "collect.rootfs", false},
+      // The edge power exporter's names, so its unit files keep working.
+      {"CONFIG_SERVER_URL", "config_server.url", false},
+      {"CONFIG_TIMEOUT", "config_server.timeout", false},
   };
   return kOverrides;
 }

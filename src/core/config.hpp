@@ -417,6 +417,7 @@ struct Config {
   IngestSection ingest;
   HistorySection history;
   AlertsSection alerts;
+  ConfigServerSection config_server;
   LogSection log;
   HttpSection http;
   CollectSection collect;
@@ -445,6 +446,9 @@ struct Config {
               "The hub: endpoints that receive points from agents and InfluxDB clients.");
     v.section("history", history, "Local history of recent points, for the query endpoints.");
     v.section("alerts", alerts, "Alerts received from Alertmanager on POST /alert.");
+    v.section("config_server", config_server,
+              "The central configuration server: agents fetch their configuration from a hub "
+              "that serves it.");
     v.section("log", log, "Logging.");
     v.section("http", http, "The HTTP API.");
     v.section("collect", collect, "Host metric collection.");

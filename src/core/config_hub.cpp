@@ -25,6 +25,11 @@ std::string check_hub_format(std::string_view text) {
   return "expected lp or json (got '" + std::string(text) + "')";
 }
 
+std::string check_config_server_url(std::string_view text) {
+  if (text.empty()) return "";
+  return check_http_url(text, "http://hub.lan:9110");
+}
+
 std::string check_history_schema(std::string_view text) {
   if (text == "system_metrics" || text == "host" || text == "both") return "";
   return "expected system_metrics, host or both (got '" + std::string(text) + "')";
@@ -87,6 +92,17 @@ void validate_hub_parts(const Config& config, Errors& errors) {
   }
   if (config.history.aggregate_retention < config.history.raw_retention) {
     add("history.aggregate_retention", "must be at least raw_retention");
+  }
+  const ConfigServerSection& cs = config.config_server;
+  if (cs.serve && !ingest.enabled) {
+    add("config_server.serve", "needs ingest.enabled: devices fetch through the ingest routes");
+  } else if (cs.serve && ingest.tokens.empty()) {
+    add("config_server.serve",
+        "needs ingest.tokens: a configuration may hold secrets, so each device reads its own "
+        "with its token");
+  }
+  if (cs.poll_interval.count() != 0 && cs.poll_interval < 1s) {
+    add("config_server.poll_interval", "must be 0 (start and reload only) or at least 1s");
   }
 }
 

@@ -15,6 +15,7 @@ using namespace std::chrono_literals;
 std::string check_device_token_name(std::string_view text);
 std::string check_hub_format(std::string_view text);
 std::string check_history_schema(std::string_view text);
+std::string check_config_server_url(std::string_view text);
 
 struct IngestLimits {
   ByteSize max_body_bytes{8 * 1024 * 1024};
@@ -176,6 +177,54 @@ struct AlertsSection {
             IntRange{1, 10000000});
     v.field("resolved_retention", resolved_retention, "Resolved alerts are kept this long.",
             IntRange{60000, 3650LL * 86400000});
+  }
+};
+
+// The central configuration server: an agent fetches its configuration
+// from a hub (`url`), a hub serves it (`serve`). One binary, both roles.
+struct ConfigServerSection {
+  std::string url;
+  std::string token;
+  Duration timeout = 5s;
+  Duration poll_interval = 60s;
+  std::string tls_ca_file;
+  bool serve = false;
+  int64_t versions_kept = 20;
+
+  bool operator==(const ConfigServerSection&) const = default;
+
+  template <class V>
+  void visit(V& v) {
+    v.field("url", url,
+            "Agent: the hub serving this device's configuration, e.g. http://hub.lan:9110. "
+            "Fetched at start (never waiting longer than timeout; unreachable, the local file "
+            "runs alone) and every poll_interval; what it serves is laid over this file. "
+            "Empty: none. Environment: CONFIG_SERVER_URL.",
+            check_config_server_url);
+    v.field("token", token,
+            "Agent: bearer token sent to the config server: this device's entry of the hub's "
+            "ingest.tokens (or its fleet token \"*\").",
+            nullptr);
+    v.field("timeout", timeout,
+            "Agent: time one request to the config server may take. Environment: "
+            "CONFIG_TIMEOUT (seconds).",
+            IntRange{100, 60000});
+    v.field("poll_interval", poll_interval,
+            "Agent: how often the configuration is asked for again (a conditional request, "
+            "answered 304 while nothing changed); 0 only at start and on reload.",
+            IntRange{0, 86400000});
+    v.field("tls_ca_file", tls_ca_file,
+            "Agent: CA certificate (PEM) that verifies an https:// config server; empty: the "
+            "system store.",
+            nullptr);
+    v.field("serve", serve,
+            "Hub: serve GET/PUT /config/{device_id} and /config_defaults/{device_type}, kept "
+            "and versioned in configs.db in the state directory. Needs ingest.enabled and "
+            "ingest.tokens: devices read their own configuration with their token.",
+            nullptr);
+    v.field("versions_kept", versions_kept,
+            "Hub: earlier versions of each configuration kept (GET /config/{device_id}/versions).",
+            IntRange{1, 1000});
   }
 };
 

@@ -17,7 +17,11 @@ inline constexpr int kMaxConfigDepth = 32;
 // Reads YAML into *out, which should hold the defaults. Every problem is
 // reported, not just the first, so one `edgemon check` run lists them all.
 Errors load_yaml_file(const std::string& path, Config* out);
+// A string holding several documents applies each in turn over *out.
 Errors load_yaml_string(std::string_view yaml, const std::string& name, Config* out);
+// What a config server stores is one document without directives, so that
+// documents can be served one after the other as a stream.
+Errors check_single_document(std::string_view yaml, const std::string& name);
 
 // Sets one key by its dotted path from text, as environment variables and
 // flags give it. Lists are comma-separated; `append` adds to a list instead

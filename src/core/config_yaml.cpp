@@ -357,30 +357,66 @@ Errors load_yaml_string(std::string_view yaml, const std::string& name, Config* 
   }
   yaml_parser_set_input_string(parser.get(), reinterpret_cast<const unsigned char*>(yaml.data()),
                                yaml.size());
-  auto* raw_doc = new yaml_document_t{};
-  if (!yaml_parser_load(parser.get(), raw_doc)) {
-    delete raw_doc;
-    const yaml_parser_t& p = *parser;
-    std::string message = std::string("YAML syntax error: ") + (p.problem ? p.problem : "unknown");
-    if (p.context) message += std::string(" ") + p.context;
-    errors.push_back({name, static_cast<int>(p.problem_mark.line) + 1,
-                      static_cast<int>(p.problem_mark.column) + 1, "", message});
-    return errors;
+  // A stream of several documents (a config server's device-type defaults,
+  // then the device's own) is applied in order, each over the last.
+  while (true) {
+    auto* raw_doc = new yaml_document_t{};
+    if (!yaml_parser_load(parser.get(), raw_doc)) {
+      delete raw_doc;
+      const yaml_parser_t& p = *parser;
+      std::string message =
+          std::string("YAML syntax error: ") + (p.problem ? p.problem : "unknown");
+      if (p.context) message += std::string(" ") + p.context;
+      errors.push_back({name, static_cast<int>(p.problem_mark.line) + 1,
+                        static_cast<int>(p.problem_mark.column) + 1, "", message});
+      return errors;
+    }
+    std::unique_ptr<yaml_document_t, DocumentDeleter> doc(raw_doc);
+    yaml_node_t* root = yaml_document_get_root_node(doc.get());
+    // No root: the end of the stream. An empty document means all defaults.
+    if (root == nullptr) return errors;
+    if (is_null(root)) continue;
+    if (root->type != YAML_MAPPING_NODE) {
+      errors.push_back(
+          {name, static_cast<int>(root->start_mark.line) + 1,
+           static_cast<int>(root->start_mark.column) + 1, "",
+           std::string("the top level must be a mapping of keys, got ") + kind_name(root)});
+      return errors;
+    }
+    YamlReader reader(doc.get(), root, "", name, errors);
+    out->visit(reader);
+    reader.finish();
   }
-  std::unique_ptr<yaml_document_t, DocumentDeleter> doc(raw_doc);
-  yaml_node_t* root = yaml_document_get_root_node(doc.get());
-  if (root == nullptr || is_null(root)) return errors;  // An empty file means all defaults.
-  if (root->type != YAML_MAPPING_NODE) {
-    errors.push_back(
-        {name, static_cast<int>(root->start_mark.line) + 1,
-         static_cast<int>(root->start_mark.column) + 1, "",
-         std::string("the top level must be a mapping of keys, got ") + kind_name(root)});
-    return errors;
+}
+
+Errors check_single_document(std::string_view yaml, const std::string& name) {
+  std::unique_ptr<yaml_parser_t, ParserDeleter> parser(new yaml_parser_t{});
+  if (!yaml_parser_initialize(parser.get())) {
+    return {ConfigError{name, 0, 0, "", "out of memory initialising the YAML parser"}};
   }
-  YamlReader reader(doc.get(), root, "", name, errors);
-  out->visit(reader);
-  reader.finish();
-  return errors;
+  yaml_parser_set_input_string(parser.get(), reinterpret_cast<const unsigned char*>(yaml.data()),
+                               yaml.size());
+  int documents = 0;
+  while (true) {
+    yaml_event_t event;
+    if (!yaml_parser_parse(parser.get(), &event)) return {};  // the loader says why
+    yaml_event_type_t type = event.type;
+    yaml_mark_t mark = event.start_mark;
+    bool directives = type == YAML_DOCUMENT_START_EVENT &&
+                      (event.data.document_start.version_directive != nullptr ||
+                       event.data.document_start.tag_directives.start !=
+                           event.data.document_start.tag_directives.end);
+    yaml_event_delete(&event);
+    if (type == YAML_STREAM_END_EVENT) return {};
+    auto at = [&](std::string message) {
+      return Errors{ConfigError{name, static_cast<int>(mark.line) + 1,
+                                static_cast<int>(mark.column) + 1, "", std::move(message)}};
+    };
+    if (directives) return at("YAML directives (%YAML, %TAG) are not accepted here");
+    if (type == YAML_DOCUMENT_START_EVENT && ++documents > 1) {
+      return at("holds more than one YAML document; send one");
+    }
+  }
 }
 
 Errors load_yaml_file(const std::string& path, Config* out) {

@@ -1,5 +1,7 @@
 #include "http/query_string.hpp"
 
+#include <cctype>
+
 namespace edgemon::http {
 namespace {
 
@@ -56,6 +58,22 @@ const std::string* find_param(const QueryParams& params, std::string_view name) 
     if (n == name) return &v;
   }
   return nullptr;
+}
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace edgemon::http

@@ -17,6 +17,9 @@ std::optional<QueryParams> parse_query(std::string_view query);
 // One name or value; false on a malformed escape. A URL's path and
 // userinfo keep '+' as it is (plus_is_space false).
 bool percent_decode(std::string_view text, std::string* out, bool plus_is_space = true);
+// One path segment or query value for a URL we send: everything but RFC
+// 3986's unreserved characters is %XX-escaped.
+std::string percent_encode(std::string_view text);
 
 // The first value of `name`, or nullptr.
 const std::string* find_param(const QueryParams& params, std::string_view name);

@@ -21,12 +21,25 @@ void Router::remove(std::string_view method, std::string_view path) {
   std::erase_if(routes_, [&](const Route& r) { return r.method == method && r.path == path; });
 }
 
+namespace {
+
+// "/config/*" takes "/config/dev1" and "/config/dev1/report", not "/config/".
+bool below(std::string_view pattern, std::string_view path) {
+  if (pattern.size() < 2 || !pattern.ends_with("/*")) return false;
+  std::string_view prefix = pattern.substr(0, pattern.size() - 1);
+  return path.size() > prefix.size() && path.starts_with(prefix);
+}
+
+}  // namespace
+
 Router::Match Router::find(std::string_view method, std::string_view path) const {
+  bool exact = std::any_of(routes_.begin(), routes_.end(),
+                           [&](const Route& route) { return route.path == path; });
   Match match;
   const Route* get_route = nullptr;
   std::vector<std::string_view> methods;
   for (const Route& route : routes_) {
-    if (route.path != path) continue;
+    if (exact ? route.path != path : !below(route.path, path)) continue;
     match.label = route.path;
     if (route.method == method) {
       match.route = &route;

@@ -1,7 +1,9 @@
 #pragma once
-// Maps (method, path) to a handler. Paths match exactly: the API has a
-// handful of fixed endpoints, and exact matching keeps the metrics' route
-// label bounded by the route table.
+// Maps (method, path) to a handler. Paths match exactly, except a route
+// whose path ends in "/*", which takes every path below that prefix (the
+// config server's /config/{device_id}); an exact route wins over it. Either
+// way the metrics' route label is the route's own path, bounded by the
+// route table whatever clients ask for.
 #include <functional>
 #include <string>
 #include <string_view>

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "store/sqlite_file.hpp"
+#include "store/sqlite_statement.hpp"
 
 namespace edgemon::store {
 namespace {
@@ -99,11 +100,6 @@ std::string sql_error(sqlite3* db, std::string_view what) {
   return std::string(what) + ": " + sqlite3_errmsg(db);
 }
 
-struct StatementDeleter {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using StatementPtr = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
-
 }  // namespace
 
 struct AlertStore::Statements {
@@ -113,47 +109,9 @@ struct AlertStore::Statements {
 
 namespace {
 
-// One use of a cached statement: reset and unbound on scope exit, so that it
-// holds no read lock and no pointer to the caller's text afterwards.
-class Use {
+class Use : public StatementUse {
  public:
-  Use(AlertStore::Statements& statements, Sql which) : stmt_(statements.get(which)) {}
-  ~Use() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  Use(const Use&) = delete;
-  Use& operator=(const Use&) = delete;
-
-  Use& bind(int index, int64_t value) {
-    sqlite3_bind_int64(stmt_, index, value);
-    return *this;
-  }
-  Use& bind(int index, const std::optional<int64_t>& value) {
-    if (value) return bind(index, *value);
-    sqlite3_bind_null(stmt_, index);
-    return *this;
-  }
-  // The text must outlive the Use.
-  Use& bind(int index, std::string_view text) {
-    sqlite3_bind_text64(stmt_, index, text.data() == nullptr ? "" : text.data(), text.size(),
-                        SQLITE_STATIC, SQLITE_UTF8);
-    return *this;
-  }
-  int step() { return sqlite3_step(stmt_); }
-  int64_t int64(int column) const { return sqlite3_column_int64(stmt_, column); }
-  std::optional<int64_t> maybe(int column) const {
-    if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
-    return int64(column);
-  }
-  std::string text(int column) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-    int n = sqlite3_column_bytes(stmt_, column);
-    return p == nullptr ? std::string() : std::string(p, static_cast<size_t>(n));
-  }
-
- private:
-  sqlite3_stmt* stmt_;
+  Use(AlertStore::Statements& statements, Sql which) : StatementUse(statements.get(which)) {}
 };
 
 // `exists`: the file has tables at all. Ours must all be there, with a

@@ -83,6 +83,29 @@ void add_replaces(void**) {
   assert_string_equal(run(router.find("GET", "/metrics")).c_str(), "v2");
 }
 
+void prefix_routes_take_paths_below_them(void**) {
+  Router router = make_router();
+  router.add("GET", "/config/*", Group::kRead, answer("config"));
+  router.add("PUT", "/config/*", Group::kWrite, answer("put"));
+  router.add("GET", "/config/list", Group::kRead, answer("list"));
+  Router::Match m = router.find("GET", "/config/dev1");
+  assert_int_equal(m.status, 200);
+  assert_string_equal(run(m).c_str(), "config");
+  assert_string_equal(std::string(m.label).c_str(), "/config/*");
+  assert_string_equal(run(router.find("GET", "/config/dev1/report")).c_str(), "config");
+  assert_string_equal(run(router.find("PUT", "/config/dev1")).c_str(), "put");
+  // An exact route wins, and only its methods are allowed there.
+  assert_string_equal(run(router.find("GET", "/config/list")).c_str(), "list");
+  assert_int_equal(router.find("PUT", "/config/list").status, 405);
+  // The prefix itself is not below it.
+  assert_int_equal(router.find("GET", "/config/").status, 404);
+  assert_int_equal(router.find("GET", "/config").status, 404);
+  assert_int_equal(router.find("GET", "/configx/a").status, 404);
+  m = router.find("POST", "/config/dev1");
+  assert_int_equal(m.status, 405);
+  assert_string_equal(m.allow.c_str(), "GET, HEAD, PUT");
+}
+
 }  // namespace
 
 int main() {
@@ -92,6 +115,7 @@ int main() {
       cmocka_unit_test(wrong_method_is_405_with_allow),
       cmocka_unit_test(head_uses_get),
       cmocka_unit_test(add_replaces),
+      cmocka_unit_test(prefix_routes_take_paths_below_them),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
