@@ -155,9 +155,12 @@ void ConfigServerEndpoints::add_routes(http::Router& router) {
   // the ingest group's networks; what only operators do is the write
   // group's (its networks and tokens).
   static constexpr Spec kRoutes[] = {
-      {"GET", "/config/*", true},          {"POST", "/config/*", true},
-      {"PUT", "/config/*", false},         {"DELETE", "/config/*", false},
-      {"GET", "/config_defaults/*", false}, {"PUT", "/config_defaults/*", false},
+      {"GET", "/config/*", true},
+      {"POST", "/config/*", true},
+      {"PUT", "/config/*", false},
+      {"DELETE", "/config/*", false},
+      {"GET", "/config_defaults/*", false},
+      {"PUT", "/config_defaults/*", false},
       {"DELETE", "/config_defaults/*", false},
   };
   for (const Spec& spec : kRoutes) {
@@ -165,10 +168,9 @@ void ConfigServerEndpoints::add_routes(http::Router& router) {
       router.remove(spec.method, spec.prefix);
       continue;
     }
-    http::Route& route =
-        router.add(spec.method, spec.prefix,
-                   spec.from_devices ? http::Group::kIngest : http::Group::kWrite,
-                   [this](const http::Request& q, http::Response& r) { handle(q, r); });
+    http::Route& route = router.add(
+        spec.method, spec.prefix, spec.from_devices ? http::Group::kIngest : http::Group::kWrite,
+        [this](const http::Request& q, http::Response& r) { handle(q, r); });
     route.max_body_bytes =
         std::string_view(spec.method) == "POST" ? kMaxReportBytes : kMaxDocumentBytes;
     if (spec.from_devices) {
@@ -327,10 +329,9 @@ void ConfigServerEndpoints::get_device(const Target& target, const http::Request
     if (own && own->deleted) own.reset();
     if (defaults && defaults->deleted) defaults.reset();
     if (!own && !defaults) {
-      return http::json_error(404, "no configuration for device " + device +
-                                       (device_type.empty() ? std::string()
-                                                            : " nor for device_type " +
-                                                                  device_type));
+      return http::json_error(
+          404, "no configuration for device " + device +
+                   (device_type.empty() ? std::string() : " nor for device_type " + device_type));
     }
     std::string etag = "\"d" + std::to_string(own ? own->version : 0) + ".t" +
                        std::to_string(defaults ? defaults->version : 0) + "." +
@@ -384,9 +385,9 @@ void ConfigServerEndpoints::get_versions(const Target& target, http::Response& r
       return http::json_error(500, err);
     }
     if (versions.empty()) {
-      return http::json_error(404, "nothing stored for " +
-                                       std::string(store::scope_name(target.scope)) + " " +
-                                       target.name);
+      return http::json_error(
+          404,
+          "nothing stored for " + std::string(store::scope_name(target.scope)) + " " + target.name);
     }
     JsonPtr root(cJSON_CreateObject(), cJSON_Delete);
     cJSON_AddStringToObject(root.get(), std::string(store::scope_name(target.scope)).c_str(),
@@ -481,9 +482,9 @@ void ConfigServerEndpoints::post_report(const Target& target, const http::Reques
       return http::json_error(500, err);
     }
     if (full) {
-      return http::json_error(
-          507, "reports are kept for " + std::to_string(store::ConfigStore::kMaxReports) +
-                   " devices at most");
+      return http::json_error(507, "reports are kept for " +
+                                       std::to_string(store::ConfigStore::kMaxReports) +
+                                       " devices at most");
     }
     http::Response r;
     r.status = 204;
@@ -517,8 +518,8 @@ void ConfigServerEndpoints::list(http::Response& response) {
     cJSON* devices = cJSON_AddObjectToObject(root.get(), "devices");
     cJSON* types = cJSON_AddObjectToObject(root.get(), "device_types");
     for (const auto& item : listed) {
-      cJSON_AddItemToObject(item.scope == ConfigScope::kDevice ? devices : types,
-                            item.name.c_str(), version_json(item.current));
+      cJSON_AddItemToObject(item.scope == ConfigScope::kDevice ? devices : types, item.name.c_str(),
+                            version_json(item.current));
     }
     return json_answer(200, root);
   });
@@ -526,7 +527,7 @@ void ConfigServerEndpoints::list(http::Response& response) {
 
 void ConfigServerEndpoints::write_metrics(metrics::MetricSink& sink) const {
   if (!enabled_) return;
-  static constexpr const char* kNames[kCount] = {"served",   "not_modified", "not_found", "stored",
+  static constexpr const char* kNames[kCount] = {"served",  "not_modified", "not_found", "stored",
                                                  "invalid", "conflict",     "failed"};
   static constexpr metrics::FamilyDesc kRequests{
       "edgemon_config_server_requests_total",

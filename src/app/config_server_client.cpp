@@ -53,8 +53,8 @@ ConfigFetch interpret(const http::ClientResponse& response) {
   switch (response.status) {
     case 200:
       if (response.truncated) {
-        fetch.error = "the served configuration is larger than " +
-                      std::to_string(kMaxServedBytes) + " bytes";
+        fetch.error =
+            "the served configuration is larger than " + std::to_string(kMaxServedBytes) + " bytes";
         return fetch;
       }
       fetch.outcome = ConfigFetch::kChanged;
@@ -185,21 +185,19 @@ void ConfigServerClient::post_report() {
   http::ClientRequest request = request_for(target_, "POST", base_url(target_) + "/report");
   request.headers.push_back("Content-Type: application/json");
   request.body = report_;
-  client_.send(std::move(request),
-               [this, sent = report_](http::ClientResponse&& response) {
-                 reporting_ = false;
-                 if (response.error.empty() && response.status / 100 == 2) {
-                   reported_ = sent;
-                 } else {
-                   ++report_failures_;
-                   log::debug("config_report_failed",
-                              {{"error", response.error.empty()
-                                             ? "HTTP " + std::to_string(response.status)
-                                             : response.error}});
-                 }
-                 // A newer report arrived while this one was on its way.
-                 if (reported_ == sent && report_ != sent) post_report();
-               });
+  client_.send(std::move(request), [this, sent = report_](http::ClientResponse&& response) {
+    reporting_ = false;
+    if (response.error.empty() && response.status / 100 == 2) {
+      reported_ = sent;
+    } else {
+      ++report_failures_;
+      log::debug("config_report_failed",
+                 {{"error", response.error.empty() ? "HTTP " + std::to_string(response.status)
+                                                   : response.error}});
+    }
+    // A newer report arrived while this one was on its way.
+    if (reported_ == sent && report_ != sent) post_report();
+  });
 }
 
 void ConfigServerClient::describe(cJSON* object) const {

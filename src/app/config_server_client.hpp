@@ -43,8 +43,7 @@ struct ConfigServerTarget {
   std::string device_id;
   std::string device_type;  // "" when the configuration names none
 };
-ConfigServerTarget config_server_target(const config::Config& config,
-                                        const std::string& device_id);
+ConfigServerTarget config_server_target(const config::Config& config, const std::string& device_id);
 
 // At start, before the daemon's loop runs: one request on a loop of its own,
 // bounded by settings.timeout.
@@ -93,10 +92,10 @@ class ConfigServerClient {
   std::vector<std::string> errors_;
   std::string last_error_;
   int64_t last_fetch_ms_ = 0;
-  std::string report_;         // newest report to send
-  std::string reported_;       // what the server has
+  std::string report_;    // newest report to send
+  std::string reported_;  // what the server has
   bool reporting_ = false;
-  uint64_t fetches_[4] = {};   // by ConfigFetch::Outcome
+  uint64_t fetches_[4] = {};  // by ConfigFetch::Outcome
   uint64_t report_failures_ = 0;
 };
 

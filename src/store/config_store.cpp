@@ -59,16 +59,16 @@ std::unique_ptr<ConfigStore> ConfigStore::open(const std::string& path, std::str
   if (attempt.ok()) attempt = use_wal(store->db_);
   if (attempt.ok()) {
     // FULL: a 200 to an operator's PUT means the document survives a power cut.
-    int rc = exec(store->db_,
-                  "PRAGMA synchronous = FULL; PRAGMA cache_size = -256; PRAGMA mmap_size = 0",
-                  &message);
+    int rc =
+        exec(store->db_,
+             "PRAGMA synchronous = FULL; PRAGMA cache_size = -256; PRAGMA mmap_size = 0", &message);
     if (rc != SQLITE_OK) attempt = fail(rc, message);
   }
   if (attempt.ok()) {
     std::string tables;
-    int rc = exec(store->db_,
-                  "SELECT group_concat(name, ',') FROM sqlite_master WHERE type = 'table'",
-                  &message, &tables);
+    int rc =
+        exec(store->db_, "SELECT group_concat(name, ',') FROM sqlite_master WHERE type = 'table'",
+             &message, &tables);
     if (rc != SQLITE_OK) {
       attempt = fail(rc, message);
     } else if (!tables.empty()) {
@@ -217,8 +217,8 @@ std::string ConfigStore::put(ConfigScope scope, std::string_view name,
     q.bind(5, now_ms).bind(6, updated_by);
     if (q.step() != SQLITE_DONE) return rollback(failed("store document"));
   }
-  sqlite3_stmt* prune = statement(
-      "DELETE FROM documents WHERE scope = ?1 AND name = ?2 AND version <= ?3", &error);
+  sqlite3_stmt* prune =
+      statement("DELETE FROM documents WHERE scope = ?1 AND name = ?2 AND version <= ?3", &error);
   if (prune == nullptr) return rollback(error);
   {
     StatementUse q(prune);
@@ -229,20 +229,20 @@ std::string ConfigStore::put(ConfigScope scope, std::string_view name,
   return "";
 }
 
-std::string ConfigStore::put_report(std::string_view device, std::string_view body,
-                                    int64_t now_ms, bool* refused_full) {
+std::string ConfigStore::put_report(std::string_view device, std::string_view body, int64_t now_ms,
+                                    bool* refused_full) {
   *refused_full = false;
   std::string error;
-  sqlite3_stmt* known =
-      statement("SELECT (SELECT count(*) FROM reports), "
-                "EXISTS (SELECT 1 FROM reports WHERE device_id = ?1)",
-                &error);
+  sqlite3_stmt* known = statement(
+      "SELECT (SELECT count(*) FROM reports), "
+      "EXISTS (SELECT 1 FROM reports WHERE device_id = ?1)",
+      &error);
   if (known == nullptr) return error;
   {
     StatementUse q(known);
     q.bind(1, device);
     if (q.step() != SQLITE_ROW) return failed("count reports");
-    if (q.int64(1) == 0 && q.int64(0) >= kMaxReports) {
+    if (q.int64(1) == 0 && q.int64(0) >= max_reports_) {
       *refused_full = true;
       return "";
     }

@@ -86,13 +86,15 @@ class ConfigStore {
   // the newest version being that one (0: none stored yet); on a mismatch
   // nothing changes and *conflict says what is stored.
   [[nodiscard]] std::string put(ConfigScope scope, std::string_view name,
-                                const std::optional<std::string>& body,
-                                std::string_view updated_by, int64_t now_ms,
-                                std::optional<int64_t> expected, int64_t keep,
+                                const std::optional<std::string>& body, std::string_view updated_by,
+                                int64_t now_ms, std::optional<int64_t> expected, int64_t keep,
                                 int64_t* new_version, std::optional<ConfigConflict>* conflict);
 
+  // Replaces the device's report; a device not yet known is refused (with
+  // *refused_full) once max_reports devices have one.
   [[nodiscard]] std::string put_report(std::string_view device, std::string_view body,
                                        int64_t now_ms, bool* refused_full);
+  void set_max_reports(int64_t max_reports) { max_reports_ = max_reports; }
   [[nodiscard]] std::string report(std::string_view device, std::optional<DeviceReport>* out);
 
  private:
@@ -101,6 +103,7 @@ class ConfigStore {
   std::string failed(std::string_view what);
 
   sqlite3* db_ = nullptr;
+  int64_t max_reports_ = kMaxReports;
   std::vector<std::pair<const char*, StatementPtr>> statements_;
 };
 

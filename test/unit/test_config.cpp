@@ -576,6 +576,76 @@ void hostile_files_are_refused(void**) {
   assert_true(e.empty());
 }
 
+// A config server serves its documents as one stream: the device type's
+// defaults, then the device's own. Each applies over the last; what it does
+// not name stays; a map is replaced whole.
+void documents_of_a_stream_apply_in_order(void**) {
+  Config c;
+  Errors e = load_yaml_string(
+      "# defaults\n---\ncollect:\n  interval: 5s\n  disable: [filesystem]\n"
+      "tags: {site: a, zone: b}\n# device\n---\ncollect:\n  interval: 2s\n"
+      "tags: {site: c}\n",
+      "served", &c);
+  assert_true(e.empty());
+  assert_int_equal(c.collect.interval.count(), 2000);
+  assert_int_equal(c.collect.disable.size(), 1);
+  assert_int_equal(c.tags.size(), 1);
+  assert_string_equal(c.tags["site"].c_str(), "c");
+  // An empty document in the stream changes nothing.
+  e = load_yaml_string("---\n---\nlog: {level: warn}\n", "served", &c);
+  assert_true(e.empty());
+  assert_string_equal(c.log.level.c_str(), "warn");
+  assert_int_equal(c.collect.interval.count(), 2000);
+  // Errors in a later document name its line in the stream.
+  e = load_yaml_string("---\nlog: {level: warn}\n---\ncollect:\n  intervall: 1s\n", "s", &c);
+  assert_int_equal(e.size(), 1);
+  assert_contains(e[0].to_string(), "s:5:");
+}
+
+void a_stored_document_is_one_without_directives(void**) {
+  assert_true(check_single_document("collect: {interval: 1s}\n", "d").empty());
+  assert_true(check_single_document("---\ncollect: {interval: 1s}\n...\n", "d").empty());
+  Errors e = check_single_document("a: 1\n---\nb: 2\n", "d");
+  assert_int_equal(e.size(), 1);
+  assert_contains(e[0].to_string(), "more than one YAML document");
+  e = check_single_document("%YAML 1.1\n---\na: 1\n", "d");
+  assert_int_equal(e.size(), 1);
+  assert_contains(e[0].to_string(), "directives");
+  // A syntax error is the loader's to report, with its position.
+  assert_true(check_single_document("a: [\n", "d").empty());
+}
+
+void config_server_settings_are_checked(void**) {
+  Config c;
+  assert_true(load("config_server:\n  url: http://hub.lan:9110\n  poll_interval: 0\n", &c).empty());
+  assert_true(validate(c).empty());
+  c = Config{};
+  assert_true(load("config_server:\n  url: ftp://hub\n", &c).size() == 1);
+  c = Config{};
+  assert_true(load("config_server:\n  poll_interval: 500ms\n  serve: true\n", &c).empty());
+  Errors e = validate(c);
+  std::string all;
+  for (const auto& err : e)
+    all += err.to_string() + "\n";
+  assert_contains(all, "config_server.poll_interval: must be 0");
+  assert_contains(all, "config_server.serve: needs ingest.enabled");
+  c = Config{};
+  assert_true(load("ingest: {enabled: true}\nconfig_server: {serve: true}\n", &c).empty());
+  e = validate(c);
+  assert_int_equal(e.size(), 1);
+  assert_contains(e[0].to_string(), "needs ingest.tokens");
+  // The exporter's environment variables; CONFIG_TIMEOUT is in seconds.
+  c = Config{};
+  e = apply_environment(&c, [](const char* name) -> const char* {
+    if (std::string_view(name) == "CONFIG_SERVER_URL") return "http://central:8080";
+    if (std::string_view(name) == "CONFIG_TIMEOUT") return "7";
+    return nullptr;
+  });
+  assert_true(e.empty());
+  assert_string_equal(c.config_server.url.c_str(), "http://central:8080");
+  assert_int_equal(c.config_server.timeout.count(), 7000);
+}
+
 }  // namespace
 
 int main() {
@@ -611,6 +681,9 @@ int main() {
       cmocka_unit_test(reference_example_item_uncomments_to_defaults),
       cmocka_unit_test(reference_file_round_trips_and_is_checked_in),
       cmocka_unit_test(hostile_files_are_refused),
+      cmocka_unit_test(documents_of_a_stream_apply_in_order),
+      cmocka_unit_test(a_stored_document_is_one_without_directives),
+      cmocka_unit_test(config_server_settings_are_checked),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
