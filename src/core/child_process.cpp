@@ -299,6 +299,10 @@ void ChildProcess::on_exit(int64_t exit_status, int term_signal) {
     return;
   }
   status_.last_error = options_.name + ": " + describe_exit(exit_status, term_signal);
+  if (!hung_reason_.empty()) {
+    status_.last_error = options_.name + ": killed: " + hung_reason_;
+    hung_reason_.clear();
+  }
   if (lived_ms >= static_cast<uint64_t>(options_.healthy_after.count())) backoff_.reset();
   schedule_restart();
   log::warn("child_exited", {{"child", options_.name},
@@ -364,6 +368,14 @@ void ChildProcess::stop(std::function<void()> done) {
       finish_stop();
       return;
   }
+}
+
+void ChildProcess::kill_hung(std::string why) {
+  if (state_ != State::kRunning || run_ == nullptr || run_->process == nullptr) return;
+  ++status_.killed_hung;
+  log::warn("child_killed", {{"child", options_.name}, {"pid", status_.pid}, {"reason", why}});
+  hung_reason_ = std::move(why);
+  uv_process_kill(run_->process, SIGKILL);
 }
 
 // The child is reaped (or was not running). The Run itself stays until the

@@ -56,6 +56,8 @@ struct ChildStatus {
   uint64_t spawn_failures = 0;
   // Children that ignored SIGTERM for stop_grace.
   uint64_t killed_after_grace = 0;
+  // Children killed by kill_hung() (alive, but no use to their owner).
+  uint64_t killed_hung = 0;
   uint64_t lines = 0;
   uint64_t lines_truncated = 0;
   uint64_t stderr_lines = 0;
@@ -95,6 +97,10 @@ class ChildProcess {
   // once the child is reaped and its pipes closed. An unterminated last line
   // is dropped. start() may be called again afterwards.
   void stop(std::function<void()> done);
+  // A child that runs but has stopped doing its work (tegrastats silent for
+  // minutes) is SIGKILLed; its exit is reported with `why` and restarted
+  // with backoff like any other. Does nothing unless running.
+  void kill_hung(std::string why);
 
   const ChildStatus& status() const { return status_; }
   const ChildOptions& options() const { return options_; }
@@ -111,6 +117,7 @@ class ChildProcess {
   void spawn_failed(std::string error);
   void schedule_restart();
   void on_exit(int64_t exit_status, int term_signal);
+  std::string hung_reason_;  // set by kill_hung() until the exit arrives
   void on_read(uv_stream_t* stream, ssize_t nread);
   void on_stdout_line(std::string_view line, bool cut);
   void on_stderr_line(std::string_view line, bool cut);

@@ -158,8 +158,9 @@ def test_tegrastats_through_the_daemon():
         eventually(lambda: value(d.metrics(), f"edge_power_source_up{{{BOARD}}}") == 1,
                    5 * SLOW, what="the board up again after the restart")
 
-        # A tegrastats that stops printing goes stale: readings withdrawn,
-        # up 0 kept; they come back with its next line.
+        # A tegrastats that stops printing (hung) goes stale: readings
+        # withdrawn, up 0 kept; it is killed and started again, counted, and
+        # the readings come back with the new child's lines.
         os.kill(second, signal.SIGSTOP)
         try:
             eventually(lambda: value(d.metrics(), f"edge_power_source_up{{{BOARD}}}") == 0,
@@ -169,11 +170,20 @@ def test_tegrastats_through_the_daemon():
             check(value(text, 'edgemon_source_up{kind="tegrastats",source="board"}') == 0,
                   "a stale instance is up")
             error = {s["name"]: s for s in d.get_json("/status")["sources"]}["board"]["error"]
-            check("no usable line" in error, f"stale error in /status: {error}")
+            check("printed nothing" in error, f"stale error in /status: {error}")
+            third = eventually(lambda: new_pid(pids_file, first + [second]), 5 * SLOW,
+                               what="the hung fake replaced by a new one")
+            check(not alive(second), f"the hung tegrastats {second} is still alive")
+            check(alive(third), "the new tegrastats is not running")
         finally:
-            os.kill(second, signal.SIGCONT)
+            try:
+                os.kill(second, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        eventually(lambda: (value(d.metrics(), 'edgemon_tegrastats_killed_total{source="board"}')
+                            or 0) >= 1, 5 * SLOW, what="the kill counted")
         eventually(lambda: value(d.metrics(), GPU_SOC) is not None, 5 * SLOW,
-                   what="watts back after the fake prints again")
+                   what="watts back from the new tegrastats")
 
         # SIGTERM: edgemon stops its tegrastats before it exits.
         rc, _ = d.stop()

@@ -257,6 +257,35 @@ void stop_kills_after_grace(void**) {
   assert_int_equal(child.status().killed_after_grace, 1);
 }
 
+// A child alive but of no use is killed, reported with the owner's reason,
+// and started again like any child that exited.
+void hung_child_killed_and_restarted(void**) {
+  Loop l;
+  Dir dir;
+  std::string script = dir.script("hangs.sh", "echo ready; exec sleep 100");
+  Seen seen;
+  ChildOptions o = options({script});
+  o.restart_initial = 50ms;
+  ChildProcess child(&l.loop, o, seen.callbacks());
+  child.start();
+  assert_true(run_until(&l.loop, [&] { return !seen.lines.empty(); }));
+  int64_t first = child.status().pid;
+  child.kill_hung("printed nothing for 9s");
+  assert_true(run_until(&l.loop, [&] { return child.status().exits == 1; }));
+  assert_int_equal(child.status().killed_hung, 1);
+  assert_int_equal(child.status().last_term_signal, SIGKILL);
+  assert_contains(child.status().last_error, "killed: printed nothing for 9s");
+  assert_true(
+      run_until(&l.loop, [&] { return child.status().starts == 2 && seen.lines.size() == 2; }));
+  assert_true(child.status().pid != first);
+  bool stopped = false;
+  child.stop([&] { stopped = true; });
+  assert_true(run_until(&l.loop, [&] { return stopped; }));
+  // Not running: nothing to kill.
+  child.kill_hung("again");
+  assert_int_equal(child.status().killed_hung, 1);
+}
+
 void destructor_kills_and_reaps(void**) {
   Dir dir;
   std::string script = dir.script("sleeper.sh", "echo ready; exec sleep 100");
@@ -393,6 +422,7 @@ int main() {
       cmocka_unit_test(missing_binary_spawned_directly),
       cmocka_unit_test(stop_sends_sigterm),
       cmocka_unit_test(stop_kills_after_grace),
+      cmocka_unit_test(hung_child_killed_and_restarted),
       cmocka_unit_test(destructor_kills_and_reaps),
       cmocka_unit_test(child_dies_with_sigkilled_parent),
       cmocka_unit_test(without_launcher_child_outlives_parent),

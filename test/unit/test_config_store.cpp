@@ -90,12 +90,12 @@ void conditional_writes_refuse_a_stale_version(void**) {
   assert_int_equal(put_ok(*store, ConfigScope::kDevice, "d", "a: 1\n", 0), 1);
   int64_t version = 0;
   std::optional<ConfigConflict> conflict;
-  assert_true(store->put(ConfigScope::kDevice, "d", "a: 2\n", "t", 1, 0, 20, &version, &conflict)
-                  .empty());
+  assert_true(
+      store->put(ConfigScope::kDevice, "d", "a: 2\n", "t", 1, 0, 20, &version, &conflict).empty());
   assert_true(conflict && conflict->current_version == 1);
   assert_int_equal(put_ok(*store, ConfigScope::kDevice, "d", "a: 2\n", 1), 2);
-  assert_true(store->put(ConfigScope::kDevice, "d", "a: 3\n", "t", 1, 1, 20, &version, &conflict)
-                  .empty());
+  assert_true(
+      store->put(ConfigScope::kDevice, "d", "a: 3\n", "t", 1, 1, 20, &version, &conflict).empty());
   assert_true(conflict && conflict->current_version == 2);
   std::optional<ConfigVersion> latest;
   assert_true(store->latest(ConfigScope::kDevice, "d", &latest).empty());
@@ -145,9 +145,9 @@ void a_foreign_file_is_left_alone(void**) {
 // agent's own config_server section.
 void served_documents_are_checked_like_edgemon_check(void**) {
   using edgemon::app::check_served_document;
-  assert_true(check_served_document("collect: {interval: 5s}\nmetrics: {node_load1: false}\n",
-                                    "device d")
-                  .empty());
+  assert_true(
+      check_served_document("collect: {interval: 5s}\nmetrics: {node_load1: false}\n", "device d")
+          .empty());
   auto errors = check_served_document("collect:\n  interval: 1ms\n  diable: [x]\n", "device d");
   assert_int_equal(errors.size(), 2);
   errors = check_served_document("config_server: {url: http://other:1}\n", "device d");

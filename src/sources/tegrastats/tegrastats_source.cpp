@@ -145,6 +145,7 @@ class TegrastatsSource final : public Source {
         // A new child gets stale_after_intervals to print, and is checked
         // even when its predecessor's exit already failed the instance.
         last_good_ms_ = uv_now(context_.loop);
+        last_output_ms_ = last_good_ms_;
         last_line_ms_.reset();
         failed_since_good_ = false;
         return;
@@ -155,6 +156,7 @@ class TegrastatsSource final : public Source {
   }
 
   void on_line(std::string_view text) {
+    last_output_ms_ = uv_now(context_.loop);
     tegrastats::TegrastatsLine line;
     std::string why = tegrastats::parse_tegrastats_line(text, &line);
     malformed_groups_ += line.malformed_groups;
@@ -215,11 +217,24 @@ class TegrastatsSource final : public Source {
   }
 
   // Also while the child runs: a tegrastats that prints nothing usable is as
-  // good as none.
+  // good as none. One that prints nothing at all is hung (a stuck sysfs read
+  // on a wedged board): it is killed and restarted with backoff. One that
+  // prints lines that do not parse is left running -- a restart would print
+  // the same -- and only reported.
   void check_stale() {
-    uint64_t quiet_ms = uv_now(context_.loop) - last_good_ms_;
+    uint64_t now = uv_now(context_.loop);
     auto limit = static_cast<uint64_t>(options_.interval.count() * options_.stale_after_intervals);
-    if (failed_since_good_ || !child_.status().running || quiet_ms <= limit) return;
+    if (!child_.status().running) return;
+    if (now - last_output_ms_ > limit) {
+      std::string why = "printed nothing for " + std::to_string((now - last_output_ms_) / 1000) +
+                        "s (stale_after_intervals)";
+      fail("tegrastats " + why);
+      child_.kill_hung(why);
+      last_output_ms_ = now;
+      return;
+    }
+    uint64_t quiet_ms = now - last_good_ms_;
+    if (failed_since_good_ || quiet_ms <= limit) return;
     fail("no usable line from tegrastats for " + std::to_string(quiet_ms / 1000) + "s" +
          (last_bad_line_.empty() ? "" : " (last bad line: " + last_bad_line_ + ")"));
   }
@@ -249,6 +264,10 @@ class TegrastatsSource final : public Source {
     counter("edgemon_tegrastats_starts_total", "Times tegrastats was started.", c.starts);
     counter("edgemon_tegrastats_restarts_total",
             "Times tegrastats was started again after it exited or could not start.", c.restarts);
+    counter("edgemon_tegrastats_killed_total",
+            "Times tegrastats was killed for printing nothing for stale_after_intervals "
+            "intervals (hung), then restarted.",
+            c.killed_hung);
     counter("edgemon_tegrastats_lines_total", "Lines tegrastats printed.", c.lines);
     counter("edgemon_tegrastats_bad_lines_total",
             "Lines with nothing tegrastats prints (no RAM, CPU, rail, temperature...), skipped.",
@@ -284,6 +303,9 @@ class TegrastatsSource final : public Source {
   std::string last_unknown_;
   std::string last_failure_;
   Timer stale_timer_;
+  // The child's last line of any kind, to tell a silent (hung) child from
+  // one printing lines that do not parse.
+  uint64_t last_output_ms_ = 0;
   ChildProcess child_;  // last: its callbacks use the members above
 };
 
