@@ -183,6 +183,8 @@ struct TestState {
   bool fail = false;
   std::function<void(std::string)> slow_ready;
   int slow_value = 0;
+  int fast_built = 0;
+  int slow_built = 0;
 } state;
 
 class FastCollector final : public collect::SyncCollector {
@@ -223,9 +225,11 @@ class SlowCollector final : public collect::Collector {
 };
 
 const collect::Registration kFast{"zz_fast", [](const config::Config&, std::string*) {
+                                    ++state.fast_built;
                                     return std::unique_ptr<collect::Collector>(new FastCollector);
                                   }};
 const collect::Registration kSlow{"zz_slow", [](const config::Config&, std::string*) {
+                                    ++state.slow_built;
                                     return std::unique_ptr<collect::Collector>(new SlowCollector);
                                   }};
 
@@ -238,13 +242,16 @@ struct Fixture {
     state = TestState{};
     uv_loop_init(&loop);
     scheduler = std::make_unique<collect::Scheduler>(&loop);
+    assert_string_equal(scheduler->configure(config(with_slow)).c_str(), "");
+    scheduler->set_round_listener([this] { ++rounds; });
+  }
+  static std::shared_ptr<config::Config> config(bool with_slow) {
     auto config = std::make_shared<config::Config>();
     for (const auto& name : collect::registered_collector_names()) {
       if (name == "zz_fast" || (with_slow && name == "zz_slow")) continue;
       config->collect.disable.push_back(name);
     }
-    assert_string_equal(scheduler->configure(config).c_str(), "");
-    scheduler->set_round_listener([this] { ++rounds; });
+    return config;
   }
   ~Fixture() {
     scheduler.reset();
@@ -289,6 +296,33 @@ void each_gather_is_taken_once(void**) {
   a = find_point(again, "zz_fast", {{"dev", "a"}});
   assert_non_null(a);
   assert_true(field(*a, "fast_value") == 2);
+}
+
+// A reload keeps the collectors whose settings did not change, with their
+// state and counts; a changed setting, or a gather in flight, rebuilds.
+void reload_keeps_unchanged_collectors(void**) {
+  Fixture f(true);
+  f.round();
+  state.slow_ready("");
+  assert_int_equal(state.fast_built, 1);
+  assert_int_equal(state.slow_built, 1);
+  assert_string_equal(f.scheduler->configure(Fixture::config(true)).c_str(), "");
+  assert_int_equal(state.fast_built, 1);
+  assert_int_equal(state.slow_built, 1);
+  assert_int_equal(f.scheduler->statuses()[0].runs, 1);
+  f.round();
+  assert_int_equal(f.scheduler->statuses()[0].runs, 2);
+  // The slow one is in the middle of a gather: rebuilt; the fast one kept.
+  assert_string_equal(f.scheduler->configure(Fixture::config(true)).c_str(), "");
+  assert_int_equal(state.fast_built, 1);
+  assert_int_equal(state.slow_built, 2);
+  // Where they read from is part of every collector's settings.
+  auto moved = Fixture::config(false);
+  moved->collect.procfs = "/elsewhere/proc";
+  assert_string_equal(f.scheduler->configure(moved).c_str(), "");
+  assert_int_equal(state.fast_built, 2);
+  assert_int_equal(f.scheduler->statuses().size(), 1);
+  assert_int_equal(f.scheduler->statuses()[0].runs, 0);
 }
 
 void stragglers_are_taken_with_the_next_round(void**) {
@@ -389,6 +423,7 @@ int main() {
       cmocka_unit_test(a_new_measurement_starts_new_points),
       cmocka_unit_test(each_gather_is_taken_once),
       cmocka_unit_test(stragglers_are_taken_with_the_next_round),
+      cmocka_unit_test(reload_keeps_unchanged_collectors),
       cmocka_unit_test(a_failed_gather_yields_only_its_health_point),
       cmocka_unit_test(reconfigure_keeps_the_taken_mark),
       cmocka_unit_test(common_tags_helper_orders_and_skips),

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -58,6 +59,8 @@ struct Scheduler::Slot {
   // The families of the last gather; null after a failed one (stale
   // values would look healthy).
   std::shared_ptr<const metrics::Snapshot> snapshot;
+  std::string fingerprint;          // what it was built from (Scheduler::fingerprint)
+  std::optional<size_t> kept_from;  // during configure(): the running slot it continues
 };
 
 Scheduler::Scheduler(uv_loop_t* loop)
@@ -71,21 +74,62 @@ std::chrono::milliseconds Scheduler::interval() const {
   return config_ ? config_->collect.interval : std::chrono::milliseconds(0);
 }
 
+// Everything a collector is built from: the mount points and its own
+// section of collect.<name>. Collectors read nothing else of the
+// configuration.
+std::string Scheduler::fingerprint(const config::Config& config, const std::string& name) {
+  const config::CollectSection& c = config.collect;
+  std::string text = c.procfs + "\n" + c.sysfs + "\n" + c.rootfs + "\n";
+  std::string all = c.collectors.canonical_text();
+  std::string prefix = name + ".";
+  for (size_t at = 0; at < all.size();) {
+    size_t end = all.find('\n', at);
+    if (end == std::string::npos) end = all.size();
+    std::string_view line(all.data() + at, end - at);
+    if (line.starts_with(prefix)) text.append(line).push_back('\n');
+    at = end + 1;
+  }
+  return text;
+}
+
 std::string Scheduler::configure(std::shared_ptr<const config::Config> config) {
   std::vector<std::unique_ptr<Slot>> slots;
   std::vector<CollectorStatus> statuses;
   for (const std::string& name : registered_collector_names()) {
     const auto& disabled = config->collect.disable;
     if (std::find(disabled.begin(), disabled.end(), name) != disabled.end()) continue;
-    std::string error;
-    auto collector = create_collector(name, *config, &error);
-    if (collector == nullptr) return "collector " + name + ": " + error;
-    auto slot = std::make_unique<Slot>();
-    slot->collector = std::move(collector);
-    slots.push_back(std::move(slot));
+    std::string print = fingerprint(*config, name);
+    // A collector built from the same settings is kept with its state (CPU
+    // deltas, RAPL's unwrapped energy counters), so a reload is no counter
+    // reset; one in the middle of an asynchronous gather is rebuilt, as
+    // that gather's result is dropped. Nothing is taken from the running
+    // set until every new collector is built: on error nothing changes.
     CollectorStatus status;
     status.name = name;
+    auto slot = std::make_unique<Slot>();
+    slot->fingerprint = print;
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      if (statuses_[i].name == name && slots_[i]->fingerprint == print && !slots_[i]->in_flight) {
+        slot->kept_from = i;
+        status = statuses_[i];
+        break;
+      }
+    }
+    if (!slot->kept_from) {
+      std::string error;
+      slot->collector = create_collector(name, *config, &error);
+      if (slot->collector == nullptr) return "collector " + name + ": " + error;
+    }
+    slots.push_back(std::move(slot));
     statuses.push_back(std::move(status));
+  }
+  for (auto& slot : slots) {
+    if (!slot->kept_from) continue;
+    Slot& kept = *slots_[*slot->kept_from];
+    slot->collector = std::move(kept.collector);
+    slot->snapshot = std::move(kept.snapshot);
+    slot->completed = kept.completed;
+    slot->kept_from.reset();
   }
   ++*epoch_;  // Results of gathers started before this point are dropped.
   // Collectors switched off take their families out of /metrics now; the

@@ -54,7 +54,8 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   // (Re)builds the collectors from `config` (those not in collect.disable).
-  // On error nothing changes. Collector state (e.g. CPU deltas) restarts.
+  // A collector whose settings did not change is kept, with its state (CPU
+  // deltas, unwrapped energy counters); changed ones start afresh.
   [[nodiscard]] std::string configure(std::shared_ptr<const config::Config> config);
 
   // Collects now and then every collect.interval.
@@ -94,6 +95,7 @@ class Scheduler {
 
  private:
   struct Slot;
+  static std::string fingerprint(const config::Config& config, const std::string& name);
   void tick();
   void gather(size_t index);
   void finish(size_t index, uint64_t started_ns, int64_t started_unix_ms, const std::string& error);
