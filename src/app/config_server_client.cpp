@@ -102,16 +102,24 @@ ConfigServerTarget config_server_target(const config::Config& config,
 }
 
 ConfigFetch fetch_config_blocking(const ConfigServerTarget& target) {
-  uv_loop_t loop;
-  uv_loop_init(&loop);
+  auto* loop = new uv_loop_t;
+  uv_loop_init(loop);
   ConfigFetch fetch;
   {
-    http::HttpClient client(&loop);
-    client.send(fetch_request(target, ""),
-                [&fetch](http::ClientResponse&& response) { fetch = interpret(response); });
-    uv_run(&loop, UV_RUN_DEFAULT);
+    http::HttpClient client(loop);
+    // Stopped at the answer: a name lookup still running on libuv's pool
+    // past the timeout must not hold the start.
+    client.send(fetch_request(target, ""), [&fetch, loop](http::ClientResponse&& response) {
+      fetch = interpret(response);
+      uv_stop(loop);
+    });
+    uv_run(loop, UV_RUN_DEFAULT);
   }
-  close_loop(&loop);
+  // A loop that cannot close (that lookup still running) is left to it:
+  // freeing it would let the lookup's completion write into freed memory.
+  bool closed = false;
+  close_loop(loop, &closed);
+  if (closed) delete loop;
   return fetch;
 }
 
@@ -132,6 +140,15 @@ void ConfigServerClient::configure(const ConfigServerTarget& target, PollDone on
   if (every > 0) poll_timer_.start(every, every, [this] { poll(); });
 }
 
+void ConfigServerClient::stop() {
+  poll_timer_.stop();
+  target_ = {};
+  if (fetching_) client_.cancel(fetch_id_);
+  if (reporting_) client_.cancel(report_id_);
+  fetching_ = false;
+  reporting_ = false;
+}
+
 void ConfigServerClient::poll() {
   if (!reporting_ && !report_.empty() && report_ != reported_) post_report();
   if (fetching_) return;
@@ -142,29 +159,30 @@ void ConfigServerClient::poll() {
 
 void ConfigServerClient::fetch(bool conditional, PollDone done) {
   fetching_ = true;
-  client_.send(fetch_request(target_, conditional ? seen_etag_ : std::string()),
-               [this, done = std::move(done)](http::ClientResponse&& response) {
-                 fetching_ = false;
-                 last_fetch_ms_ = unix_now_ms();
-                 ConfigFetch fetch = interpret(response);
-                 ++fetches_[fetch.outcome];
-                 if (fetch.outcome == ConfigFetch::kFailed) {
-                   // Logged once per outage, not once per poll.
-                   if (state_ != State::kUnreachable && last_error_.empty()) {
-                     log::warn("config_server_unreachable",
-                               {{"url", target_.settings.url},
-                                {"error", fetch.error},
-                                {"detail", "running the configuration in use"}});
-                   }
-                   last_error_ = fetch.error;
-                 } else {
-                   if (!last_error_.empty()) {
-                     log::info("config_server_reachable", {{"url", target_.settings.url}});
-                   }
-                   last_error_.clear();
-                 }
-                 done(std::move(fetch));
-               });
+  fetch_id_ =
+      client_.send(fetch_request(target_, conditional ? seen_etag_ : std::string()),
+                   [this, done = std::move(done)](http::ClientResponse&& response) {
+                     fetching_ = false;
+                     last_fetch_ms_ = unix_now_ms();
+                     ConfigFetch fetch = interpret(response);
+                     ++fetches_[fetch.outcome];
+                     if (fetch.outcome == ConfigFetch::kFailed) {
+                       // Logged once per outage, not once per poll.
+                       if (state_ != State::kUnreachable && last_error_.empty()) {
+                         log::warn("config_server_unreachable",
+                                   {{"url", target_.settings.url},
+                                    {"error", fetch.error},
+                                    {"detail", "running the configuration in use"}});
+                       }
+                       last_error_ = fetch.error;
+                     } else {
+                       if (!last_error_.empty()) {
+                         log::info("config_server_reachable", {{"url", target_.settings.url}});
+                       }
+                       last_error_.clear();
+                     }
+                     done(std::move(fetch));
+                   });
 }
 
 void ConfigServerClient::set_state(State state, const ServedConfig& seen,

@@ -59,6 +59,9 @@ class ConfigServerClient {
   // they changed. `on_poll` gets every poll's outcome.
   void configure(const ConfigServerTarget& target, PollDone on_poll);
   bool active() const { return !target_.settings.url.empty(); }
+  // At shutdown: no more polls, and requests in flight are abandoned (their
+  // sockets must not hold the loop open).
+  void stop();
   const std::string& url() const { return target_.settings.url; }
 
   // Fetches now: with `conditional`, a 304 while the last seen ETag holds.
@@ -87,6 +90,8 @@ class ConfigServerClient {
   PollDone on_poll_;
   Timer poll_timer_;
   bool fetching_ = false;
+  uint64_t fetch_id_ = 0;
+  uint64_t report_id_ = 0;
   std::string seen_etag_;  // of the last document applied or rejected
   State state_ = State::kLocal;
   std::vector<std::string> errors_;

@@ -328,7 +328,7 @@ class Daemon final {
     lag_.stop();
     alerts_.stop();
     report_timer_.stop();
-    config_client_.configure({}, nullptr);
+    config_client_.stop();
     // The server force-closes connections after limits.shutdown_timeout and
     // the outputs give up after outputs.stop_timeout; the deadline here only
     // guards against a shutdown that never reports back.

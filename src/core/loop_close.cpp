@@ -4,7 +4,7 @@
 
 namespace edgemon {
 
-int close_loop(uv_loop_t* loop) {
+int close_loop(uv_loop_t* loop, bool* closed) {
   uv_timer_t deadline;
   uv_timer_init(loop, &deadline);
   uv_timer_start(
@@ -13,7 +13,9 @@ int close_loop(uv_loop_t* loop) {
   uv_run(loop, UV_RUN_DEFAULT);
   uv_close(reinterpret_cast<uv_handle_t*>(&deadline), nullptr);
   uv_run(loop, UV_RUN_NOWAIT);
-  if (uv_loop_close(loop) == 0) return 0;
+  bool done = uv_loop_close(loop) == 0;
+  if (closed != nullptr) *closed = done;
+  if (done) return 0;
   int leaked = 0;
   uv_walk(
       loop,

@@ -9,6 +9,8 @@ namespace edgemon {
 // cancel, and that must not turn SIGTERM into a hang. Returns the number of
 // handles still open, which after an orderly shutdown is a bug (each is
 // logged).
-int close_loop(uv_loop_t* loop);
+// *closed (if given) says whether the loop is closed: it is not while
+// thread-pool work is still running, and must then stay allocated.
+int close_loop(uv_loop_t* loop, bool* closed = nullptr);
 
 }  // namespace edgemon
