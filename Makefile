@@ -17,7 +17,7 @@ CTEST_ARGS   ?=
 # Debian packages: building, testing (real peers on loopback) and benchmarking.
 BUILD_PKGS = cmake g++ make pkg-config libuv1-dev libcjson-dev libyaml-dev \
              libsqlite3-dev libcmocka-dev node-llhttp zlib1g-dev \
-             libssl-dev protobuf-c-compiler libprotobuf-c-dev libsnappy-dev
+             libssl-dev protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev libsnappy-dev
 TEST_PKGS  = python3 curl openssl ca-certificates prometheus prometheus-alertmanager prometheus-node-exporter clang libclang-rt-14-dev \
              systemd valgrind influxdb influxdb-client sqlite3 lintian
 BENCH_PKGS = wrk hyperfine collectd-core libmicrohttpd12 libprotobuf-c1

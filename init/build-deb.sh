@@ -73,7 +73,8 @@ echo /etc/edgemon/edgemon.yaml > "$root/DEBIAN/conffiles"
 
 # Runtime dependencies: the package of every library the binary links, at
 # least the version installed here. libssl3 is loaded only when an https://
-# output or a Shelly with a password is configured.
+# output or a Shelly with a password is configured, libsnappy1v5 and
+# libprotobuf-c1 only when a remote_write output is.
 depends=$(ldd "$bin" | awk '/=> \//{print $3}' | while read -r lib; do
   real=$(readlink -f "$lib")
   pkg=$(dpkg -S "$real" 2>/dev/null | head -n1 | cut -d: -f1) || true
@@ -91,7 +92,7 @@ Architecture: $arch
 Maintainer: $maintainer
 Installed-Size: $installed_kib
 Depends: adduser, $depends
-Recommends: libssl3
+Recommends: libssl3, libsnappy1v5, libprotobuf-c1
 Section: admin
 Priority: optional
 Homepage: https://localhost/edgemon

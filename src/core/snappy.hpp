@@ -2,6 +2,10 @@
 // Snappy's raw block format, the Content-Encoding of a Prometheus remote-write
 // body. Not the framing format (`snappy` streams with a stream identifier and
 // CRCs): receivers reject that, and a block is all a bounded request needs.
+//
+// Both functions use libsnappy loaded on demand (snappy_library.hpp), which
+// the caller has found loadable: a remote_write output checks when it is
+// configured and never compresses without it.
 #include <cstddef>
 #include <string>
 #include <string_view>

@@ -95,6 +95,10 @@ class OutputKind {
   // stores the good lines of a request it answers 400, so its batches are
   // dead-lettered together as they always were.
   virtual bool rejects_whole_request() const { return false; }
+  // Why this kind cannot run in this process -- a library it loads on
+  // demand is missing -- or "". Such an output is `failing` with this error
+  // from the start and sends nothing; its encoder writes nothing.
+  [[nodiscard]] virtual std::string unavailable() const { return ""; }
 };
 
 const char* content_coding_name(ContentCoding coding);

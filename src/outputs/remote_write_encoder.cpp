@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/utf8.hpp"
+#include "outputs/protobuf_c_library.hpp"
 #include "remote_write.pb-c.h"
 
 namespace edgemon::outputs {
@@ -180,14 +181,18 @@ RwEncodeResult RemoteWriteEncoder::encode(std::span<const RwSeries> input, std::
   result.series = s.series.size();
   result.samples = s.samples.size();
 
+  const ProtobufCLibrary* protobuf = protobuf_c_library();
+  // A remote_write output that could not load it never encodes (see
+  // remote_write_encoder.hpp): reaching here without it is a bug.
+  assert(protobuf != nullptr);
   Prometheus__WriteRequest request = PROMETHEUS__WRITE_REQUEST__INIT;
   request.n_timeseries = s.series_ptrs.size();
   request.timeseries = s.series_ptrs.data();
   const size_t start = out->size();
-  const size_t size = protobuf_c_message_get_packed_size(&request.base);
+  const size_t size = protobuf->get_packed_size(&request.base);
   out->resize(start + size);
   const size_t packed =
-      protobuf_c_message_pack(&request.base, reinterpret_cast<uint8_t*>(out->data() + start));
+      protobuf->pack(&request.base, reinterpret_cast<uint8_t*>(out->data() + start));
   assert(packed == size);
   (void)packed;
   return result;

@@ -4,6 +4,10 @@
 // together with other batches; see remote_write_request.hpp for why that
 // works). Series the receiver would refuse are left out and counted here,
 // because one bad series makes Prometheus refuse the whole request.
+//
+// Packing uses libprotobuf-c loaded on demand (protobuf_c_library.hpp),
+// which the caller has found loadable: a remote_write output checks when it
+// is configured and encodes nothing without it.
 #include <cstdint>
 #include <memory>
 #include <span>

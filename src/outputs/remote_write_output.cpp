@@ -6,9 +6,11 @@
 #include <vector>
 
 #include "core/snappy.hpp"
+#include "core/snappy_library.hpp"
 #include "metrics/prometheus_names.hpp"
 #include "outputs/influx_request.hpp"
 #include "outputs/output_registry.hpp"
+#include "outputs/protobuf_c_library.hpp"
 #include "outputs/remote_write_encoder.hpp"
 #include "outputs/remote_write_request.hpp"
 
@@ -34,7 +36,12 @@ std::optional<double> sample_value(const metrics::FieldValue& value) {
 // batches: after the first few points encoding allocates nothing new.
 class RemoteWriteRows final : public RowEncoder {
  public:
+  // `usable`: the libraries are loaded. Without them the output is failing
+  // and sends nothing, so nothing is encoded for it either.
+  explicit RemoteWriteRows(bool usable) : usable_(usable) {}
+
   void append(const metrics::Point& point, EncodedPoints& into) override {
+    if (!usable_) return;
     const size_t count = build_series(point, into);
     if (count == 0) return;
     const size_t start = into.text.size();
@@ -89,20 +96,35 @@ class RemoteWriteRows final : public RowEncoder {
     return n;
   }
 
+  bool usable_;
   RemoteWriteEncoder encoder_;
   std::vector<RwSeries> series_;
   std::vector<std::string_view> parts_;
 };
 
+// Loads libprotobuf-c and libsnappy if no output has yet: "" once both are
+// loaded, else why not, naming the Debian package to install.
+std::string load_libraries() {
+  std::string error;
+  if (protobuf_c_library(&error) == nullptr || snappy_library(&error) == nullptr) {
+    return error;
+  }
+  return "";
+}
+
 class RemoteWriteKind final : public OutputKind {
  public:
-  explicit RemoteWriteKind(const RemoteWriteConfig& config) : config_(config) {}
+  // Configuring the output is what loads its libraries, on the loop, at
+  // start or on the reload that adds it; a daemon without one never maps
+  // them.
+  explicit RemoteWriteKind(const RemoteWriteConfig& config)
+      : config_(config), unavailable_(load_libraries()) {}
 
   std::string_view type() const override { return "remote_write"; }
   std::string display_url() const override { return redact_url(config_.url); }
   metrics::Precision precision() const override { return metrics::Precision::kMs; }
   std::unique_ptr<RowEncoder> make_encoder() const override {
-    return std::make_unique<RemoteWriteRows>();
+    return std::make_unique<RemoteWriteRows>(unavailable_.empty());
   }
 
   void join_rows(std::span<store::Batch> rows, std::string* body) const override {
@@ -154,9 +176,11 @@ class RemoteWriteKind final : public OutputKind {
     return outputs::describe_failure(response);
   }
   bool rejects_whole_request() const override { return true; }
+  std::string unavailable() const override { return unavailable_; }
 
  private:
   RemoteWriteConfig config_;
+  std::string unavailable_;
 };
 
 }  // namespace

@@ -25,6 +25,11 @@
 // Prometheus refuses a whole request for one such sample, so a refused
 // request of several batches is resent one batch at a time first: only the
 // batch holding the bad sample is dead-lettered.
+//
+// libprotobuf-c and libsnappy are loaded with dlopen() when the first such
+// output is configured; where one cannot be loaded the output is failing
+// with an error naming its Debian package, sends nothing, and the rest of
+// the daemon runs on.
 #include <string>
 #include <string_view>
 

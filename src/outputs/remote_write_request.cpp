@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "outputs/protobuf_c_library.hpp"
 #include "remote_write.pb-c.h"
 
 namespace edgemon::outputs {
@@ -35,9 +36,10 @@ void budget_free(void*, void* p) {
 }
 
 struct FreeUnpacked {
+  const ProtobufCLibrary* library;
   ProtobufCAllocator* allocator;
   void operator()(Prometheus__WriteRequest* r) const {
-    prometheus__write_request__free_unpacked(r, allocator);
+    library->free_unpacked(&r->base, allocator);
   }
 };
 
@@ -115,12 +117,17 @@ std::string decode_write_request(std::string_view protobuf, std::vector<RwSeries
   if (protobuf.size() > kMaxWriteRequestBytes) {
     return "write request is larger than " + std::to_string(kMaxWriteRequestBytes) + " bytes";
   }
+  std::string error;
+  const ProtobufCLibrary* library = protobuf_c_library(&error);
+  if (library == nullptr) return error;
   Budget budget{kBaseBudget + kBytesPerInputByte * protobuf.size()};
   ProtobufCAllocator allocator{budget_alloc, budget_free, &budget};
+  // The descriptor is protoc-c's; unpack builds a message of its type.
   std::unique_ptr<Prometheus__WriteRequest, FreeUnpacked> request(
-      prometheus__write_request__unpack(&allocator, protobuf.size(),
-                                        reinterpret_cast<const uint8_t*>(protobuf.data())),
-      FreeUnpacked{&allocator});
+      reinterpret_cast<Prometheus__WriteRequest*>(
+          library->unpack(&prometheus__write_request__descriptor, &allocator, protobuf.size(),
+                          reinterpret_cast<const uint8_t*>(protobuf.data()))),
+      FreeUnpacked{library, &allocator});
   if (request == nullptr) {
     if (budget.exhausted) return "write request needs too much memory to decode";
     return "not a valid WriteRequest";

@@ -22,7 +22,8 @@ namespace edgemon::outputs {
 inline constexpr size_t kMaxWriteRequestBytes = 32u << 20;
 
 // Decodes `protobuf`, appending its series to *out in order (metadata is
-// skipped). Returns "" or why not; on error *out is as it was. Decoding
+// skipped). Returns "" or why not (libprotobuf-c, loaded by the first
+// decode, missing among them); on error *out is as it was. Decoding
 // allocates at most 16 bytes per input byte plus 1 MiB, so crafted input
 // that would make protobuf-c allocate far more than real data does (empty
 // messages cost it ~48 bytes for 2) is refused instead. A NUL inside a

@@ -71,6 +71,14 @@ SpooledOutput::SpooledOutput(uv_loop_t* loop, http::HttpClient& client, store::S
       max_request_points_(spec_.delivery.batch_size) {
   queue_.output = spec_.name;
   stats_.queue.output = spec_.name;
+  if (std::string why = spec_.kind->unavailable(); !why.empty()) {
+    // As for a server that refuses us, the output stays in /status and the
+    // metrics as failing, with why, and the rest of the daemon runs on.
+    unavailable_ = true;
+    fail(OutputState::kFailing, why,
+         "this output sends nothing and queues nothing until edgemon is restarted with the "
+         "library installed; batches spooled for it before stay in the spool");
+  }
 }
 
 SpooledOutput::~SpooledOutput() {
@@ -233,7 +241,7 @@ void SpooledOutput::wake_in(int64_t ms) {
 }
 
 void SpooledOutput::maybe_send() {
-  if (phase_ != Phase::kIdle || !spool_ready_) return;
+  if (phase_ != Phase::kIdle || !spool_ready_ || unavailable_) return;
   int64_t now = unix_now_ms();
   if (now < not_before_ms_ && !stopping_) {
     wake_in(not_before_ms_ - now);
@@ -546,19 +554,20 @@ void SpooledOutput::retry_later(std::chrono::milliseconds delay) {
   wake_in(delay.count());
 }
 
-void SpooledOutput::fail(OutputState state, const std::string& error) {
+void SpooledOutput::fail(OutputState state, const std::string& error, std::string_view action) {
   bool changed = stats_.state != state || stats_.last_error != error;
   stats_.state = state;
   stats_.last_error = error;
   stats_.last_error_unix_ms = unix_now_ms();
   if (!changed) return;
   if (state == OutputState::kFailing) {
-    log::error("output_failing", {{"output", spec_.name},
-                                  {"error", error},
-                                  {"action",
-                                   "sending stopped, points kept in the spool; fix the "
-                                   "configuration or the server, retried every "
-                                   "retry_max"}});
+    log::error("output_failing",
+               {{"output", spec_.name},
+                {"error", error},
+                {"action", !action.empty() ? action
+                                           : "sending stopped, points kept in the spool; "
+                                             "fix the configuration or the server, retried "
+                                             "every retry_max"}});
   } else {
     log::warn("output_retrying", {{"output", spec_.name}, {"error", error}});
   }

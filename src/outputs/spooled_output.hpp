@@ -15,6 +15,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/backoff.hpp"
@@ -140,7 +141,8 @@ class SpooledOutput {
   void end_flight(const InFlight& flight, bool delivered);
   void count_dead_letter(const InFlight& flight, int status, const std::string& why);
   void retry_later(std::chrono::milliseconds delay);
-  void fail(OutputState state, const std::string& error);
+  // `action`, for the log: what happens now, when not the usual for `state`.
+  void fail(OutputState state, const std::string& error, std::string_view action = {});
   void recovered();
   void wake_in(int64_t ms);
   http::ClientRequest build_request(InFlight& flight) const;
@@ -165,6 +167,9 @@ class SpooledOutput {
   Backoff backoff_;
   Timer wake_;
   Phase phase_ = Phase::kIdle;
+  // The kind cannot run in this process (OutputKind::unavailable()): never
+  // sends, not even what an earlier run spooled.
+  bool unavailable_ = false;
   bool spool_ready_ = false;
   bool stopping_ = false;
   int64_t not_before_ms_ = 0;  // replay_rate and backoff

@@ -3,7 +3,8 @@ points arrive with the documented schema; a 30 s outage and a SIGKILL in the
 middle of an outage lose nothing and double nothing; SIGTERM flushes what is
 queued; a batch influxd rejects (field type conflict) is dead-lettered while
 the rest keeps flowing. A plain http:// output maps neither libssl nor
-libcurl.
+libcurl, and without a remote_write output neither libsnappy nor
+libprotobuf-c is mapped.
 
 "Exactly once" is counted per round: the loadavg collector writes one
 `loadavg` point per successful run, so the number of distinct timestamps of
@@ -143,12 +144,14 @@ def test_host_points_arrive_with_the_documented_schema():
         check(status["state"] == "ok" and status["sent_points"] > 0, f"status {status}")
         check("main" in d.metrics(), "no per-output metrics")
         wait_all_delivered(d, server, 10)
-        # A plain http:// output costs no TLS library and no libcurl.
+        # A plain http:// output costs no TLS library and no libcurl, and
+        # remote_write's libraries are loaded only for a remote_write output.
         with open(f"/proc/{d.pid}/maps") as f:
             libs = {line.split()[-1] for line in f if ".so" in line.split()[-1]}
         bad = sorted(lib for lib in libs if any(
-            n in os.path.basename(lib) for n in ("libssl", "libcrypto", "libcurl", "gnutls")))
-        check(not bad, f"an http:// output mapped {bad}")
+            n in os.path.basename(lib) for n in ("libssl", "libcrypto", "libcurl", "gnutls",
+                                                 "libsnappy", "libprotobuf-c")))
+        check(not bad, f"an http:// InfluxDB output mapped {bad}")
     server.stop()
 
 

@@ -5,6 +5,12 @@ while Prometheus is down and across a SIGKILL of edgemon all arrive, each
 exactly once; a batch Prometheus refuses (400) is dead-lettered and counted
 while the good batches of the same request and later ones arrive.
 
+libsnappy and libprotobuf-c are loaded with dlopen() by the output: its
+daemon maps them (test_influx_output.py checks that a daemon without one
+does not). Where one is missing -- hidden by a bind mount of /dev/null in a
+mount namespace of the daemon's own, as root -- the output is failing with
+an error naming the Debian package and the rest of the daemon runs on.
+
 "Exactly once" is counted per round, as for InfluxDB: the loadavg collector
 writes one `loadavg` point per successful run, so the number of samples of
 loadavg_load1 in Prometheus must equal edgemon_collector_runs_total for it
@@ -14,6 +20,7 @@ hide; a missing one cannot)."""
 import os
 import re
 import signal
+import subprocess
 import time
 
 import harness
@@ -52,6 +59,11 @@ def runs(daemon, collector="loadavg"):
                   daemon.metrics(), re.M)
     check(m, "no runs counter for " + collector)
     return int(float(m.group(1)))
+
+
+def mapped_libraries(pid):
+    with open(f"/proc/{pid}/maps") as f:
+        return {os.path.basename(line.split()[-1]) for line in f if ".so" in line.split()[-1]}
 
 
 def output_status(daemon, name="prom"):
@@ -106,6 +118,9 @@ def test_host_points_arrive_as_series_with_their_tags():
         check(status["type"] == "remote_write" and status["state"] == "ok", f"{status}")
         check(status["url"] == write_url(prom), status["url"])
         check(status["sent_points"] > 0 and status["failed_requests"] == 0, f"{status}")
+        libs = mapped_libraries(d.pid)
+        for lib in ("libsnappy.so", "libprotobuf-c.so"):
+            check(any(name.startswith(lib) for name in libs), f"{lib} not mapped: {sorted(libs)}")
 
 
 def test_outage_and_sigkill_lose_and_double_nothing():
@@ -183,6 +198,58 @@ def test_a_refused_batch_is_dead_lettered_and_the_rest_arrives():
         m = d.metrics()
         check(re.search(r'^edgemon_output_dead_lettered_points_total\{output="prom"\} [1-9]', m,
                         re.M), "dead-lettered counter")
+
+
+def library_file(soname):
+    """The file the dynamic linker opens for `soname`, from its cache."""
+    out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        name, _, path = line.strip().partition(" => ")
+        if name.split(" ")[0] == soname:
+            return os.path.realpath(path)
+    raise AssertionError(f"{soname} is not in the dynamic linker's cache")
+
+
+class DaemonWithout(Daemon):
+    """The daemon in a mount namespace of its own in which `soname` is
+    /dev/null, as if its package were not installed (dlopen() fails on it).
+    unshare and sh exec, so the daemon keeps the PID that was spawned."""
+
+    def __init__(self, soname, **kw):
+        super().__init__(**kw)
+        self.hidden = library_file(soname)
+
+    def command(self):
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                'mount --bind /dev/null "$0" && exec "$@"', self.hidden] + super().command()
+
+
+def test_a_missing_library_fails_that_output_alone():
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"],
+                           capture_output=True)
+    if os.geteuid() != 0 or probe.returncode != 0:
+        raise harness.Skip("needs root and mount namespaces (unshare --mount)")
+    # Nothing listens there: the output must not even try.
+    cfg = config("http://127.0.0.1:1/api/v1/write")
+    for soname, package in (("libprotobuf-c.so.1", "libprotobuf-c1"),
+                            ("libsnappy.so.1", "libsnappy1v5")):
+        with DaemonWithout(soname, config_path=cfg) as d:
+            _, line = d.log.wait_event("output_failing", 5 * harness.SLOW)
+            check(line and line.get("output") == "prom", f"no output_failing line: {line}")
+            error = line.get("error", "")
+            check(f"cannot load {soname} (Debian package {package})" in error, error)
+            status = output_status(d)
+            check(status["state"] == "failing" and status["last_error"] == error, f"{status}")
+            # The rest runs on: collection, /metrics, /health.
+            eventually(lambda: runs(d) >= 2, 10 * harness.SLOW, what="collection going on")
+            check(d.get("/health").status == 200, "health")
+            check(re.search(r'^edgemon_output_state\{output="prom",state="failing"\} 1$',
+                            d.metrics(), re.M), "edgemon_output_state failing")
+            status = output_status(d)
+            check(status["failed_requests"] == 0 and status["queued"]["points"] == 0,
+                  f"an output without its library tried to send or queued: {status}")
+            check(not any(name.startswith(soname.split(".so")[0] + ".so")
+                          for name in mapped_libraries(d.pid)), f"{soname} mapped")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "core/snappy.hpp"
+#include "core/snappy_library.hpp"
+#include "outputs/protobuf_c_library.hpp"
 #include "outputs/remote_write_encoder.hpp"
 
 using namespace edgemon;
@@ -123,6 +125,12 @@ int main(int argc, char** argv) {
     const auto [it, added] = index.emplace(std::string(line.substr(0, end)), series.size());
     if (added) series.push_back(std::move(parsed));
     series[it->second].samples.push_back(sample);
+  }
+  // Loaded on demand, as by the daemon's remote_write output.
+  std::string error;
+  if (protobuf_c_library(&error) == nullptr || snappy_library(&error) == nullptr) {
+    std::fprintf(stderr, "rw_encode: %s\n", error.c_str());
+    return 1;
   }
   RemoteWriteEncoder encoder;
   std::string body;
