@@ -34,6 +34,7 @@ struct EncodedPoints {
   std::string text;
   std::vector<size_t> ends;      // where each item's text ends in `text`
   uint64_t unrepresentable = 0;  // points (or fields) that produced no text
+  uint64_t unavailable = 0;      // points the kind could not encode: its library is missing
 };
 
 // Turns points into spool-row text. Keeps scratch space between calls, so

@@ -58,8 +58,8 @@ constexpr FamilyDesc kDropped{
     "edgemon_output_dropped_points_total",
     "Points that will never be delivered, by reason: max_bytes, max_age (spool caps), corrupt "
     "(unreadable spool row), unrepresentable (not expressible in the output's format), "
-    "spool_error "
-    "(the spool could not store them).",
+    "spool_error (the spool could not store them), unavailable (the output's library is "
+    "missing).",
     Type::kCounter};
 constexpr FamilyDesc kDeadLettered{
     "edgemon_output_dead_lettered_points_total",
@@ -119,11 +119,10 @@ void Pipeline::write_metrics(metrics::MetricSink& sink) const {
   sink.begin(kDropped);
   for (const auto& o : outputs_) {
     const DroppedPoints& d = o->stats().dropped;
-    std::pair<const char*, uint64_t> reasons[] = {{"max_bytes", d.max_bytes},
-                                                  {"max_age", d.max_age},
-                                                  {"corrupt", d.corrupt},
-                                                  {"unrepresentable", d.unrepresentable},
-                                                  {"spool_error", d.spool_error}};
+    std::pair<const char*, uint64_t> reasons[] = {
+        {"max_bytes", d.max_bytes},     {"max_age", d.max_age},
+        {"corrupt", d.corrupt},         {"unrepresentable", d.unrepresentable},
+        {"spool_error", d.spool_error}, {"unavailable", d.unavailable}};
     for (const auto& [reason, points] : reasons) {
       sink.sample({{"output", o->name()}, {"reason", reason}}, static_cast<double>(points));
     }
@@ -183,6 +182,7 @@ void Pipeline::write_status(cJSON* root) const {
     add_number(d, "corrupt", static_cast<double>(s.dropped.corrupt));
     add_number(d, "unrepresentable", static_cast<double>(s.dropped.unrepresentable));
     add_number(d, "spool_error", static_cast<double>(s.dropped.spool_error));
+    add_number(d, "unavailable", static_cast<double>(s.dropped.unavailable));
     add_number(j, "dead_lettered_points", static_cast<double>(s.dead_lettered_points));
     add_number(j, "dead_letter_points_stored", static_cast<double>(s.queue.dead_points));
     cJSON_AddItemToArray(outputs, j);

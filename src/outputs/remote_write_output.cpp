@@ -37,11 +37,15 @@ std::optional<double> sample_value(const metrics::FieldValue& value) {
 class RemoteWriteRows final : public RowEncoder {
  public:
   // `usable`: the libraries are loaded. Without them the output is failing
-  // and sends nothing, so nothing is encoded for it either.
+  // and sends nothing, so nothing is encoded for it either: its points are
+  // counted as dropped (unavailable).
   explicit RemoteWriteRows(bool usable) : usable_(usable) {}
 
   void append(const metrics::Point& point, EncodedPoints& into) override {
-    if (!usable_) return;
+    if (!usable_) {
+      ++into.unavailable;
+      return;
+    }
     const size_t count = build_series(point, into);
     if (count == 0) return;
     const size_t start = into.text.size();

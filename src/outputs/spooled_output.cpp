@@ -33,6 +33,7 @@ void DroppedPoints::add(const DroppedPoints& other) {
   max_age += other.max_age;
   corrupt += other.corrupt;
   unrepresentable += other.unrepresentable;
+  unavailable += other.unavailable;
   spool_error += other.spool_error;
 }
 
@@ -76,8 +77,9 @@ SpooledOutput::SpooledOutput(uv_loop_t* loop, http::HttpClient& client, store::S
     // metrics as failing, with why, and the rest of the daemon runs on.
     unavailable_ = true;
     fail(OutputState::kFailing, why,
-         "this output sends nothing and queues nothing until edgemon is restarted with the "
-         "library installed; batches spooled for it before stay in the spool");
+         "this output sends nothing and its points are dropped (counted, reason "
+         "unavailable) until edgemon is restarted with the library installed; batches "
+         "spooled for it before stay in the spool");
   }
 }
 
@@ -100,6 +102,7 @@ void SpooledOutput::add_received(std::span<const metrics::Point> points) {
 
 void SpooledOutput::add_encoded(EncodedPoints&& encoded) {
   stats_.dropped.unrepresentable += encoded.unrepresentable;
+  stats_.dropped.unavailable += encoded.unavailable;
   const size_t count = encoded.ends.size();
   size_t done = 0;   // points taken
   size_t start = 0;  // where their text ends

@@ -39,7 +39,10 @@ struct DroppedPoints {
   uint64_t corrupt = 0;          // unreadable spool rows
   uint64_t unrepresentable = 0;  // points (samples) the output's format cannot carry
   uint64_t spool_error = 0;      // the spool could not take them
-  uint64_t total() const { return max_bytes + max_age + corrupt + unrepresentable + spool_error; }
+  uint64_t unavailable = 0;      // the output's library is missing (OutputKind::unavailable)
+  uint64_t total() const {
+    return max_bytes + max_age + corrupt + unrepresentable + spool_error + unavailable;
+  }
   void add(const DroppedPoints& other);
 };
 

@@ -248,6 +248,8 @@ def test_a_missing_library_fails_that_output_alone():
             status = output_status(d)
             check(status["failed_requests"] == 0 and status["queued"]["points"] == 0,
                   f"an output without its library tried to send or queued: {status}")
+            # What it cannot take is counted as dropped, with its reason.
+            check(status["dropped_points"]["unavailable"] > 0, f"drops not counted: {status}")
             check(not any(name.startswith(soname.split(".so")[0] + ".so")
                           for name in mapped_libraries(d.pid)), f"{soname} mapped")
 

@@ -115,7 +115,8 @@ outputs::OutputStats run_output(bool available, int wait_ms) {
     queue.points = 1;
     queue.oldest_created_ms = 1000;  // long due
     output.queue_changed(queue);
-    test::run_until(&loop, [&] { return output.stats().failed_requests > 0; }, wait_ms);
+    test::run_until(
+        &loop, [&] { return output.stats().failed_requests > 0; }, wait_ms);
     stats = output.stats();
   }
   assert_int_equal(close_loop(&loop), 0);
