@@ -1,7 +1,8 @@
 #include "http/message_digest.hpp"
 
-#include <dlfcn.h>
 #include <openssl/evp.h>
+
+#include "core/shared_library.hpp"
 
 namespace edgemon::http {
 namespace {
@@ -14,29 +15,13 @@ struct Crypto {
   std::string error;
 };
 
-template <typename F>
-bool bind(void* handle, const char* name, F* out, std::string& error) {
-  void* symbol = dlsym(handle, name);
-  if (symbol == nullptr) {
-    error = std::string("libcrypto.so.3 lacks ") + name;
-    return false;
-  }
-  *out = reinterpret_cast<F>(symbol);
-  return true;
-}
-
 Crypto load() {
   Crypto c;
   // Never closed, as in openssl_library.cpp: OpenSSL keeps atexit handlers.
-  void* h = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
-  if (h == nullptr) {
-    const char* why = dlerror();
-    c.error = std::string("cannot load libcrypto.so.3 (Debian package libssl3): ") +
-              (why != nullptr ? why : "unknown error");
-    return c;
-  }
-  if (bind(h, "EVP_md5", &c.md5, c.error) && bind(h, "EVP_sha256", &c.sha256, c.error)) {
-    bind(h, "EVP_Digest", &c.digest, c.error);
+  SharedLibrary crypto("libcrypto.so.3", "libssl3");
+  if (!crypto.bind("EVP_md5", &c.md5) || !crypto.bind("EVP_sha256", &c.sha256) ||
+      !crypto.bind("EVP_Digest", &c.digest)) {
+    c.error = crypto.error();
   }
   return c;
 }
