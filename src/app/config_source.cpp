@@ -22,16 +22,24 @@ void check_collectors(const config::Config& cfg, const std::string& where, confi
 }
 
 // Lays the served YAML over *cfg; the server may not move the agent to
-// another server nor change how it is reached.
+// another server, change how it is reached, nor rename the device (which
+// would make it fetch another device's configuration).
 void apply_served(std::string_view served, const std::string& name, config::Config* cfg,
                   config::Errors& errors) {
   config::ConfigServerSection own = cfg->config_server;
+  std::string own_id = cfg->device_id;
   auto served_errors = config::load_yaml_string(served, name, cfg);
   errors.insert(errors.end(), served_errors.begin(), served_errors.end());
-  if (served_errors.empty() && !(cfg->config_server == own)) {
+  if (!served_errors.empty()) return;
+  if (!(cfg->config_server == own)) {
     errors.push_back({name, 0, 0, "config_server",
                       "is each agent's own setting (its file or CONFIG_SERVER_URL); a served "
                       "configuration may not set it"});
+  }
+  if (cfg->device_id != own_id) {
+    errors.push_back({name, 0, 0, "device_id",
+                      "names the device whose configuration is served; a served configuration "
+                      "may not change it"});
   }
 }
 

@@ -153,6 +153,9 @@ void served_documents_are_checked_like_edgemon_check(void**) {
   errors = check_served_document("config_server: {url: http://other:1}\n", "device d");
   assert_int_equal(errors.size(), 1);
   assert_string_equal(errors[0].key.c_str(), "config_server");
+  errors = check_served_document("device_id: someone-else\n", "device d");
+  assert_int_equal(errors.size(), 1);
+  assert_string_equal(errors[0].key.c_str(), "device_id");
   // Cross-key checks too: a body limit over the memory budget.
   errors = check_served_document(
       "http:\n  limits:\n    memory_budget: 1MiB\n    max_body_bytes: 2MiB\n", "device d");
