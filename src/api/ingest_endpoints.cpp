@@ -310,6 +310,23 @@ void IngestEndpoints::queue_parse(std::unique_ptr<ParseJob> job, ingest::Endpoin
                 });
 }
 
+IngestEndpoints::IngestEndpoints(uv_loop_t* loop, bus::Bus& bus) : loop_(loop), bus_(bus) {
+  bus_.set_disposer([this](std::vector<metrics::Point>&& points) { dispose(std::move(points)); });
+}
+
+IngestEndpoints::~IngestEndpoints() {
+  bus_.set_disposer(nullptr);
+}
+
+void IngestEndpoints::dispose(std::vector<metrics::Point>&& points) {
+  if (points.empty()) return;
+  if (!parser_) parser_ = std::make_unique<WorkerThread>(loop_);
+  auto dead = std::make_shared<std::vector<metrics::Point>>(std::move(points));
+  // Emptied by the job itself, so the points are freed on the parser thread
+  // whichever thread drops the last reference to the (then empty) vector.
+  parser_->post([dead] { std::vector<metrics::Point>().swap(*dead); }, nullptr);
+}
+
 bool IngestEndpoints::settle_inflated(ParseJob& job) {
   auto refuse = [&](http::Response&& r) {
     release(job.bytes);

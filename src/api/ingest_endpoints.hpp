@@ -43,7 +43,8 @@ struct IngestBatch {
 
 class IngestEndpoints {
  public:
-  IngestEndpoints(uv_loop_t* loop, bus::Bus& bus) : loop_(loop), bus_(bus) {}
+  IngestEndpoints(uv_loop_t* loop, bus::Bus& bus);
+  ~IngestEndpoints();
   IngestEndpoints(const IngestEndpoints&) = delete;
   IngestEndpoints& operator=(const IngestEndpoints&) = delete;
 
@@ -97,6 +98,8 @@ class IngestEndpoints {
               http::Responder responder, std::function<http::Response()> on_durable);
   // Bytes of accepted requests not yet durable (ingest.limits.max_pending_bytes).
   void reserve(size_t bytes);
+  // Frees published points on the parser thread, where they were made.
+  void dispose(std::vector<metrics::Point>&& points);
   void release(size_t bytes);
   void answer(ingest::Endpoint endpoint, http::Response* response, http::Response&& answer);
   // With a device token: points without device_id get the token's, points

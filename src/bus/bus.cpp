@@ -77,6 +77,7 @@ void Bus::publish_ingested(std::vector<metrics::Point>&& points, std::vector<Pre
         }
       }
     }
+    if (disposer_ && !join->points.empty()) disposer_(std::move(join->points));
     join->done(join->error);
   };
   bool points_wanted = false;
@@ -89,6 +90,7 @@ void Bus::publish_ingested(std::vector<metrics::Point>&& points, std::vector<Pre
   }
   // Points take several times their text: not held while the spools commit
   // when what the others need was prepared already.
+  if (!points_wanted && disposer_) disposer_(std::move(join->points));
   if (!points_wanted) std::vector<metrics::Point>().swap(join->points);
   settle("");
 }

@@ -294,6 +294,26 @@ void points_are_freed_early_unless_a_later_consumer_reads_them(void**) {
                        [](const std::string&) {});
   spool.held("");
   assert_int_equal(history.points_seen.at(1), 2);
+
+  // With a disposer the points go there to be freed (off the loop), once
+  // the last consumer that reads them has: early when none does ...
+  std::vector<size_t> disposed;
+  bus.set_disposer([&](std::vector<metrics::Point>&& dead) { disposed.push_back(dead.size()); });
+  history.wants_points = false;
+  bus.publish_ingested(std::vector<metrics::Point>(points), bus.ingest_preparer()(points),
+                       [](const std::string&) {});
+  assert_int_equal(disposed.size(), 1);
+  assert_int_equal(disposed[0], 2);
+  spool.held("");
+  assert_int_equal(history.points_seen.at(2), 0);
+  // ... after the history took them when it reads them.
+  history.wants_points = true;
+  bus.publish_ingested(std::vector<metrics::Point>(points), bus.ingest_preparer()(points),
+                       [&](const std::string&) { assert_int_equal(disposed.size(), 2); });
+  assert_int_equal(disposed.size(), 1);
+  spool.held("");
+  assert_int_equal(history.points_seen.at(3), 2);
+  assert_int_equal(disposed[1], 2);
 }
 
 void push_without_durable_consumers_is_answered_at_once(void**) {
