@@ -1,8 +1,9 @@
 #include "api/ingest_endpoints.hpp"
 
 #include <cjson/cJSON.h>
-
 #include <strings.h>
+
+#include <algorithm>
 #include <memory>
 
 #include "build_info.hpp"
@@ -293,24 +294,31 @@ void IngestEndpoints::queue_parse(std::unique_ptr<ParseJob> job, ingest::Endpoin
       "timed out waiting for the spool: the points may still be stored; sending them again is "
       "safe (a point is identified by its series and time)");
   job->bytes = job->body.size();
+  size_t job_bytes = job->bytes;
   reserve(job->bytes);
-  if (!parser_) parser_ = std::make_unique<WorkerThread>(loop_);
   // The completion owns the job, so that its loop-side parts (the
   // Responder) are destroyed on the loop; it is delivered after run().
   std::shared_ptr<ParseJob> shared(std::move(job));
   ParseJob* raw = shared.get();
-  parser_->post([raw] { raw->run(); },
-                [shared] {
-                  if (shared->alive.expired()) return;
-                  if (shared->json()) {
-                    shared->self->parsed_payloads(*shared);
-                  } else {
-                    shared->self->parsed(*shared);
-                  }
-                });
+  // A compressed body is reckoned at a usual line-protocol ratio until its
+  // real size is known.
+  size_t estimate = decoded.gzip ? job_bytes * 8 : job_bytes;
+  size_t index = pick_parser(estimate);
+  parsers_[index].bytes += estimate;
+  parsers_[index].thread->post([raw] { raw->run(); },
+                               [shared, index, estimate] {
+                                 if (shared->alive.expired()) return;
+                                 shared->self->parsers_[index].bytes -= estimate;
+                                 if (shared->json()) {
+                                   shared->self->parsed_payloads(*shared);
+                                 } else {
+                                   shared->self->parsed(*shared);
+                                 }
+                               });
 }
 
-IngestEndpoints::IngestEndpoints(uv_loop_t* loop, bus::Bus& bus) : loop_(loop), bus_(bus) {
+IngestEndpoints::IngestEndpoints(uv_loop_t* loop, bus::Bus& bus)
+    : loop_(loop), bus_(bus), max_parsers_(std::clamp<size_t>(uv_available_parallelism(), 1, 4)) {
   bus_.set_disposer([this](std::vector<metrics::Point>&& points) { dispose(std::move(points)); });
 }
 
@@ -320,11 +328,28 @@ IngestEndpoints::~IngestEndpoints() {
 
 void IngestEndpoints::dispose(std::vector<metrics::Point>&& points) {
   if (points.empty()) return;
-  if (!parser_) parser_ = std::make_unique<WorkerThread>(loop_);
   auto dead = std::make_shared<std::vector<metrics::Point>>(std::move(points));
   // Emptied by the job itself, so the points are freed on the parser thread
   // whichever thread drops the last reference to the (then empty) vector.
-  parser_->post([dead] { std::vector<metrics::Point>().swap(*dead); }, nullptr);
+  parsers_[pick_parser(0)].thread->post([dead] { std::vector<metrics::Point>().swap(*dead); },
+                                        nullptr);
+}
+
+size_t IngestEndpoints::pick_parser(size_t bytes) {
+  if (parsers_.empty()) parsers_.push_back({std::make_unique<WorkerThread>(loop_), 0});
+  // Large bodies, whose points take several times their text, all go to
+  // the first parser: one at a time, as with a single parser, so the peak
+  // stays where it was. Small ones go where the least is queued.
+  if (bytes > kLargeBodyBytes) return 0;
+  size_t least = 0;
+  for (size_t i = 1; i < parsers_.size(); ++i) {
+    if (parsers_[i].bytes < parsers_[least].bytes) least = i;
+  }
+  if (parsers_[least].bytes > 0 && parsers_.size() < max_parsers_) {
+    parsers_.push_back({std::make_unique<WorkerThread>(loop_), 0});
+    return parsers_.size() - 1;
+  }
+  return least;
 }
 
 bool IngestEndpoints::settle_inflated(ParseJob& job) {

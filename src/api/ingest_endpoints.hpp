@@ -98,8 +98,14 @@ class IngestEndpoints {
               http::Responder responder, std::function<http::Response()> on_durable);
   // Bytes of accepted requests not yet durable (ingest.limits.max_pending_bytes).
   void reserve(size_t bytes);
-  // Frees published points on the parser thread, where they were made.
+  // Frees published points on a parser thread, not on the loop.
   void dispose(std::vector<metrics::Point>&& points);
+  // Where a body of `bytes` (decoded) is parsed: a large one (over
+  // kLargeBodyBytes) always on the first parser, so that large bodies are
+  // parsed one at a time and the peak stays where it was with one parser;
+  // a small one where the least is queued. A parser is started when every
+  // one has work, up to max_parsers_.
+  size_t pick_parser(size_t bytes);
   void release(size_t bytes);
   void answer(ingest::Endpoint endpoint, http::Response* response, http::Response&& answer);
   // With a device token: points without device_id get the token's, points
@@ -119,8 +125,19 @@ class IngestEndpoints {
   // Parse jobs hold this weakly: one finishing after the endpoints are gone
   // (at exit) does nothing.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  // Inflates and parses bodies; started with the first ingest request.
-  std::unique_ptr<WorkerThread> parser_;
+  // Inflate and parse bodies, one per core at most: one thread alone was
+  // the hub's bottleneck on a 2-core board (parsing and preparing a point
+  // takes a few microseconds; the loop only moves buffers). Started as
+  // requests need them; threads of their own, not libuv's pool, which a
+  // statfs on a dead NFS mount can hold.
+  // Bodies larger than this (decoded) are parsed one at a time.
+  static constexpr size_t kLargeBodyBytes = 1 << 20;
+  struct Parser {
+    std::unique_ptr<WorkerThread> thread;
+    size_t bytes = 0;  // of the bodies queued on it, decoded (estimated for gzip)
+  };
+  std::vector<Parser> parsers_;
+  size_t max_parsers_ = 1;
   std::function<void(MeasurementsDone)> list_measurements_;
   // Databases named by CREATE DATABASE, for SHOW DATABASES (the hub keeps
   // nothing by database; bounded).
