@@ -5,6 +5,7 @@
 
 #include "core/clock.hpp"
 #include "core/config_hub.hpp"
+#include "core/json_document.hpp"
 #include "core/rfc3339.hpp"
 #include "http/access.hpp"
 #include "http/query_string.hpp"
@@ -13,19 +14,10 @@ namespace edgemon::api {
 namespace {
 
 using store::ConfigScope;
-using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
-
-std::string printed(const JsonPtr& root) {
-  char* text = cJSON_PrintUnformatted(root.get());
-  std::string out = text != nullptr ? text : "{}";
-  cJSON_free(text);
-  return out + "\n";
-}
-
 http::Response json_answer(int status, const JsonPtr& root) {
   http::Response r;
   r.status = status;
-  r.set_body(printed(root));
+  r.set_body(json_text(root.get()) + "\n");
   return r;
 }
 
@@ -70,7 +62,7 @@ cJSON* version_json(const store::ConfigVersion& v) {
 }
 
 http::Response invalid_document(const config::Errors& errors) {
-  JsonPtr root(cJSON_CreateObject(), cJSON_Delete);
+  JsonPtr root = json_object();
   std::string message = "configuration refused: " + std::to_string(errors.size()) +
                         (errors.size() == 1 ? " error" : " errors");
   cJSON_AddStringToObject(root.get(), "error", message.c_str());
@@ -389,7 +381,7 @@ void ConfigServerEndpoints::get_versions(const Target& target, http::Response& r
           404,
           "nothing stored for " + std::string(store::scope_name(target.scope)) + " " + target.name);
     }
-    JsonPtr root(cJSON_CreateObject(), cJSON_Delete);
+    JsonPtr root = json_object();
     cJSON_AddStringToObject(root.get(), std::string(store::scope_name(target.scope)).c_str(),
                             target.name.c_str());
     cJSON* list = cJSON_AddArrayToObject(root.get(), "versions");
@@ -432,7 +424,7 @@ void ConfigServerEndpoints::put_document(const Target& target, const http::Reque
       r.headers.emplace_back("ETag", "\"" + std::to_string(conflict->current_version) + "\"");
       return r;
     }
-    JsonPtr root(cJSON_CreateObject(), cJSON_Delete);
+    JsonPtr root = json_object();
     cJSON_AddStringToObject(root.get(), std::string(store::scope_name(target.scope)).c_str(),
                             target.name.c_str());
     cJSON_AddNumberToObject(root.get(), "version", static_cast<double>(version));
@@ -514,7 +506,7 @@ void ConfigServerEndpoints::list(http::Response& response) {
   run(response, [](store::ConfigStore* store) {
     std::vector<store::ConfigListed> listed;
     if (std::string err = store->list(&listed); !err.empty()) return http::json_error(500, err);
-    JsonPtr root(cJSON_CreateObject(), cJSON_Delete);
+    JsonPtr root = json_object();
     cJSON* devices = cJSON_AddObjectToObject(root.get(), "devices");
     cJSON* types = cJSON_AddObjectToObject(root.get(), "device_types");
     for (const auto& item : listed) {

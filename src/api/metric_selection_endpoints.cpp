@@ -4,17 +4,10 @@
 #include <memory>
 #include <vector>
 
+#include "core/json_document.hpp"
+
 namespace edgemon::api {
 namespace {
-
-using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
-
-std::string printed(const JsonPtr& root) {
-  char* text = cJSON_PrintUnformatted(root.get());
-  std::string out = text != nullptr ? text : "{}";
-  cJSON_free(text);
-  return out + "\n";
-}
 
 // An error names the first few: the body may hold thousands.
 std::string joined(const std::vector<std::string>& names) {
@@ -38,13 +31,13 @@ void MetricSelectionEndpoints::add_routes(http::Router& router) {
 }
 
 std::string MetricSelectionEndpoints::listing(const char* status, size_t updated) const {
-  JsonPtr root(cJSON_CreateObject(), cJSON_Delete);
+  JsonPtr root = json_object();
   if (status != nullptr) {
     cJSON_AddStringToObject(root.get(), "status", status);
     cJSON_AddNumberToObject(root.get(), "updated", static_cast<double>(updated));
   }
   add_listing(root.get());
-  return printed(root);
+  return json_text(root.get()) + "\n";
 }
 
 void MetricSelectionEndpoints::add_listing(cJSON* root) const {

@@ -22,6 +22,7 @@
 #include "bus/latest_registry.hpp"
 #include "core/clock.hpp"
 #include "core/heap.hpp"
+#include "core/json_document.hpp"
 #include "core/log.hpp"
 #include "core/loop_close.hpp"
 #include "core/loop_lag.hpp"
@@ -456,15 +457,13 @@ class Daemon final {
   void send_report() {
     if (!config_client_.active()) return;
     reported_selection_ = selection_.version();
-    std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root(cJSON_CreateObject(), cJSON_Delete);
+    JsonPtr root = json_object();
     cJSON_AddStringToObject(root.get(), "device_id", info_.device_id.c_str());
     cJSON_AddStringToObject(root.get(), "hostname", info_.hostname.c_str());
     cJSON_AddStringToObject(root.get(), "version", build::kVersion);
     config_client_.describe(cJSON_AddObjectToObject(root.get(), "config"));
     selection_endpoints_.add_listing(root.get());
-    char* text = cJSON_PrintUnformatted(root.get());
-    config_client_.report(text != nullptr ? text : "{}");
-    cJSON_free(text);
+    config_client_.report(json_text(root.get()));
   }
 
   void apply_reload(const char* trigger, const std::shared_ptr<config::Config>& fresh,
