@@ -60,6 +60,13 @@ License: edgemon
  this package is for the fleets it was built for and may not be
  redistributed.
 
+Files: libstdc++ and libgcc (linked in statically)
+Copyright: Free Software Foundation, Inc.
+License: GPL-3+ with GCC-exception-3.1
+ GCC's runtime libraries, under the GCC Runtime Library Exception 3.1, which
+ lets a program compiled with GCC carry them under the program's own terms.
+ On Debian systems the GPL-3 is in /usr/share/common-licenses/GPL-3.
+
 Files: llhttp (linked in statically)
 Copyright: Fedor Indutny and other llhttp contributors
 License: Expat

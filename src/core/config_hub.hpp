@@ -127,6 +127,7 @@ struct HistorySection {
   int64_t max_series = 20000;
   int64_t max_query_points = 10000;
   ByteSize max_queue_bytes{8 * 1024 * 1024};
+  Duration flush_interval = 10s;
 
   template <class V>
   void visit(V& v) {
@@ -163,6 +164,12 @@ struct HistorySection {
             "Points waiting to be written to the history file; beyond it they are dropped "
             "(counted), never blocking ingest or collection.",
             IntRange{64 * 1024, int64_t{1} << 34});
+    v.field("flush_interval", flush_interval,
+            "Points wait in memory this long (or until 256 KiB are queued) and are written in "
+            "one transaction: longer means fewer writes to an SD card and less CPU. A query "
+            "writes what waits first, so answers are never behind; a crash (not a stop) loses "
+            "at most this much history (the spool, what outputs send, is written at once).",
+            IntRange{100, 600000});
   }
 };
 

@@ -10,7 +10,9 @@ namespace edgemon {
 
 using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
 
-inline JsonPtr json_object() { return JsonPtr(cJSON_CreateObject(), cJSON_Delete); }
+inline JsonPtr json_object() {
+  return JsonPtr(cJSON_CreateObject(), cJSON_Delete);
+}
 
 // Unformatted; "{}" if cJSON cannot print it (out of memory).
 std::string json_text(const cJSON* root);

@@ -9,10 +9,9 @@
 namespace edgemon::store {
 namespace {
 
-// A batch is written once a second, or at once when this much is queued:
-// large enough that a transaction carries many points, small enough that a
-// burst from ingest does not sit in memory.
-constexpr int64_t kFlushDelayMs = 1000;
+// A batch is written every history.flush_interval, or at once when this
+// much is queued: large enough that a transaction carries many points, small
+// enough that a burst from ingest does not sit in memory.
 constexpr size_t kFlushBytes = 256 * 1024;
 // The writer touches the newest leaf page of every series in each of the
 // four tables: about 8 MiB for 500 series (a hub of 50 devices). With
@@ -250,7 +249,7 @@ void History::add_own(std::span<const metrics::Point> host,
 
 void History::schedule_flush() {
   if (flush_timer_.active()) return;
-  flush_timer_.start(kFlushDelayMs, 0, [this] { flush(); });
+  flush_timer_.start(static_cast<uint64_t>(config_.flush_interval.count()), 0, [this] { flush(); });
 }
 
 void History::flush(std::function<void()> done) {

@@ -140,8 +140,17 @@ class History final : public bus::PointConsumer {
   template <typename R>
   void read(std::function<R(HistoryDb*)> job, std::function<void(R&&)> done) {
     auto result = std::make_shared<R>();
-    reader_.post([this, job = std::move(job), result] { *result = job(reader_db_.get()); },
-                 [done = std::move(done), result] { done(std::move(*result)); });
+    auto run = [this, job = std::move(job), done = std::move(done), result] {
+      reader_.post([this, job, result] { *result = job(reader_db_.get()); },
+                   [done, result] { done(std::move(*result)); });
+    };
+    // Values wait up to flush_interval before they are written: a query
+    // has them written first, so that no answer is behind what was taken.
+    if ((open_ || opening_) && unwritten()) {
+      flush(std::move(run));
+    } else {
+      run();
+    }
   }
 
   // Enforces retention now (tests; the timer does it every
@@ -158,6 +167,8 @@ class History final : public bus::PointConsumer {
   const DeviceRegistry& devices() const { return devices_; }
   const HistoryReport& report() const { return report_; }
   size_t queue_bytes() const { return pending_.bytes() + inflight_bytes_; }
+  // Values or device sightings queued or being written.
+  bool unwritten() const { return queue_bytes() > 0 || devices_.has_dirty(); }
 
   // edgemon_history_* and edgemon_devices[_active].
   void write_metrics(metrics::MetricSink& sink) const;
