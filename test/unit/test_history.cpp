@@ -214,6 +214,38 @@ void points_written_then_queried_newest_first(void**) {
   stop(l, h);
 }
 
+// Values wait up to flush_interval in memory; a query must not be behind.
+void a_query_first_writes_what_waits(void**) {
+  TempDir dir;
+  Loop l;
+  History h(&l.loop);
+  config::HistorySection c = history_config();
+  c.flush_interval = std::chrono::minutes(10);
+  h.start(c, dir.file("history.db"), std::chrono::minutes(5));
+  flush(l, h);  // opened
+  int64_t t = unix_now_ms() - 5000;
+  h.add(std::vector<Point>{point("d1", t, {{"cpu", 42.5}})});
+  assert_true(h.unwritten());
+  assert_int_equal(h.report().written, 0);
+  struct Out {
+    std::vector<SeriesInfo> series;
+    std::vector<RawValue> values;
+    bool truncated = false;
+  };
+  Out out = read<Out>(l, h, [&](HistoryDb* db) {
+    Out o;
+    ok(db->find_series({"d1", "", "cpu"}, &o.series));
+    ok(db->recent(o.series, 0, t + kHour, 10, &o.values, &o.truncated));
+    return o;
+  });
+  assert_int_equal(out.values.size(), 1);
+  assert_true(out.values[0].value == 42.5);
+  assert_int_equal(out.values[0].t_ms, t);
+  assert_int_equal(h.report().written, 1);
+  assert_false(h.unwritten());
+  stop(l, h);
+}
+
 // ---- aggregates ----
 
 struct Expected {
@@ -922,6 +954,7 @@ void endpoints_over_http(void**) {
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(points_written_then_queried_newest_first),
+      cmocka_unit_test(a_query_first_writes_what_waits),
       cmocka_unit_test(aggregates_equal_a_computation_over_raw_points),
       cmocka_unit_test(retention_deletes_exactly_what_is_old),
       cmocka_unit_test(schema_1_file_gains_five_minute_buckets),
