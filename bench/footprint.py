@@ -7,8 +7,8 @@ Environment: FOOTPRINT_SECONDS (window of one round, default 60),
 FOOTPRINT_ROUNDS (default 3), FLUENT_BIT (path to a fluent-bit binary; left
 out when unset: Debian 12 does not package it, see bench/README.md).
 
-Two set-ups, each a round with every peer running at once, host metrics
-collected every second:
+Two set-ups, each a round with every peer running at once (edgemon with
+history off in a window of its own), host metrics collected every second:
  1. embedded default: edgemon as shipped (history on) and with history off,
     collectd 5.12 (cpu, memory, df, interface, load + write_prometheus),
     node_exporter 1.5, Fluent Bit (node_exporter_metrics +
@@ -224,6 +224,37 @@ bind-address = "127.0.0.1:{rpc}"
 
 # ---------------------------------------------------------------- rounds
 
+def history_written(port):
+    """edgemon_history_written_points_total, all that was collected included:
+    values wait up to history.flush_interval in memory, and a query has them
+    written first."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", "/history?limit=1")
+        conn.getresponse().read()
+    finally:
+        conn.close()
+    _, body = http_get(port, 5.0)
+    for line in body.decode("utf-8", "replace").splitlines():
+        if line.startswith("edgemon_history_written_points_total "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def history_cost(m):
+    """What the history costs: values stored a second, and the CPU of the
+    edgemon with history beyond the one without, per stored value."""
+    on, off = m.get("edgemon"), m.get("edgemon, history off")
+    if not on or not off or not on.get("stored_per_s"):
+        return ""
+    extra_pct = on["cpu_pct"] - off["cpu_pct"]
+    per_value_us = extra_pct / 100.0 / on["stored_per_s"] * 1e6
+    return (f"History: {on['stored_per_s']:.1f} values stored a second; with history the "
+            f"daemon used {extra_pct:+.3f} % of a core more than without "
+            f"({on['cpu_pct']:.3f} against {off['cpu_pct']:.3f}), {per_value_us:.1f} us of "
+            f"CPU a stored value, against {off['cpu_pct']:.3f} % for collecting and "
+            "serving everything else.\n")
+
 def one_round(peers):
     for p in peers:
         p.start()
@@ -233,6 +264,8 @@ def one_round(peers):
     cpu0 = {p.name: cpu_seconds(p.proc.pid) for p in peers}
     t0 = time.monotonic()
     tick = 0
+    edgemons = [p for p in peers if p.name.startswith("edgemon")]
+    stored = {p.name: [history_written(p.port), time.monotonic()] for p in edgemons}
     while time.monotonic() - t0 < SECONDS:
         tick += 1
         for p in peers:
@@ -242,12 +275,17 @@ def one_round(peers):
                 pass
         time.sleep(max(0.0, t0 + tick - time.monotonic()))
     wall = time.monotonic() - t0
+    for p in edgemons:
+        stored[p.name] += [history_written(p.port), time.monotonic()]
     result = {}
     for p in peers:
         rss, pss, uss, libs = memory(p.proc.pid)
         cpu = cpu_seconds(p.proc.pid) - cpu0[p.name]
         result[p.name] = {"rss": rss, "pss": pss, "uss": uss, "libs": libs,
                           "cpu_pct": 100.0 * cpu / wall}
+        if p.name in stored:
+            n0, s0, n1, s1 = stored[p.name]
+            result[p.name]["stored_per_s"] = (n1 - n0) / (s1 - s0) if s1 > s0 else 0.0
         if p.proc.poll() is not None:
             raise RuntimeError(f"{p.name} exited during the round")
     for p in peers:
@@ -255,14 +293,23 @@ def one_round(peers):
     return result
 
 
-def run_setup(title, make_peers):
+def run_setup(title, *groups):
+    """Each round runs every group of peers in turn, a group's peers at once.
+    Two edgemons never share a window: the pages of the libraries they both
+    map would count as shared, and each one's USS and PSS would look smaller
+    than alone."""
     rounds = []
     names = []
     for i in range(ROUNDS):
-        peers = [p for p in make_peers() if p.available]
-        names = [p.name for p in peers]
-        log(f"{title}: round {i + 1}/{ROUNDS}, {SECONDS:.0f} s, {', '.join(names)}")
-        rounds.append(one_round(peers))
+        result = {}
+        names = []
+        for make_peers in groups:
+            peers = [p for p in make_peers() if p.available]
+            names += [p.name for p in peers]
+            log(f"{title}: round {i + 1}/{ROUNDS}, {SECONDS:.0f} s, "
+                f"{', '.join(p.name for p in peers)}")
+            result.update(one_round(peers))
+        rounds.append(result)
     median = {n: {k: statistics.median(r[n][k] for r in rounds) for k in rounds[0][n]}
               for n in names}
     return names, median
@@ -299,14 +346,20 @@ def main():
         log("FLUENT_BIT unset: Fluent Bit left out (see bench/README.md to build it)")
     sections = []
     try:
-        names, m = run_setup("embedded default", lambda: [
-            edgemon(binary, "edgemon"),
-            edgemon(binary, "edgemon, history off", ["--set", "history.enabled=false"]),
-            bench.collectd_peer(), bench.node_exporter_peer(), fluent_bit()])
+        names, m = run_setup(
+            "embedded default",
+            lambda: [edgemon(binary, "edgemon"), bench.collectd_peer(),
+                     bench.node_exporter_peer(), fluent_bit()],
+            lambda: [edgemon(binary, "edgemon, history off",
+                             ["--set", "history.enabled=false"])])
+        names.insert(1, names.pop())  # the two edgemons side by side
         sections.append(table("Embedded default, host metrics every second", names, m,
                               "Each daemon scraped once a second on loopback. edgemon: `run "
-                              "--set collect.interval=1s` (history on), and the same with "
-                              "`history.enabled=false`."))
+                              "--set collect.interval=1s` (history on), beside its peers; "
+                              "then the same with `history.enabled=false`, alone in its "
+                              "window (two edgemons at once would share their libraries' "
+                              "pages and each would show too small a USS and PSS).")
+                        + "\n" + history_cost(m))
         influx = Influxd()
         try:
             names, m = run_setup("InfluxDB output", lambda: [
