@@ -5,13 +5,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 
 #include "core/json_text.hpp"
+#include "core/number_text.hpp"
 
 namespace edgemon::log {
 namespace {
@@ -84,13 +84,6 @@ void append_timestamp(std::string& out, int64_t unix_micros) {
                         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                         static_cast<long long>(unix_micros % 1000000));
   out.append(buf, static_cast<size_t>(n));
-}
-
-template <typename N>
-void append_number(std::string& out, N value) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, ec == std::errc() ? end : buf);
 }
 
 }  // namespace
@@ -183,12 +176,12 @@ std::string format_line(Level lvl, std::string_view event, std::initializer_list
             line += v ? "true" : "false";
           } else if constexpr (std::is_same_v<V, double>) {
             if (std::isfinite(v)) {
-              append_number(line, v);
+              append_double(line, v);
             } else {
               line += "null";  // JSON has no NaN/Inf.
             }
           } else {
-            append_number(line, v);
+            append_integer(line, v);
           }
         },
         f.value);

@@ -1,5 +1,6 @@
 #include "core/rfc3339.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace edgemon {
@@ -134,6 +135,21 @@ std::string format_rfc3339_ms(int64_t unix_ms) {
 }
 
 void append_rfc3339_ms(std::string& out, int64_t unix_ms) {
+  char text[kRfc3339MsMax];
+  out.append(text, static_cast<size_t>(write_rfc3339_ms(text, unix_ms) - text));
+}
+
+namespace {
+
+char* put_digits(char* at, int64_t value, int digits) {
+  for (int i = digits - 1; i >= 0; --i, value /= 10)
+    at[i] = static_cast<char>('0' + value % 10);
+  return at + digits;
+}
+
+}  // namespace
+
+char* write_rfc3339_ms(char* at, int64_t unix_ms) {
   int64_t millis = unix_ms % 1000;
   int64_t seconds = unix_ms / 1000;
   if (millis < 0) millis += 1000, seconds -= 1;
@@ -146,28 +162,28 @@ void append_rfc3339_ms(std::string& out, int64_t unix_ms) {
   civil_from_days(days, &year, &month, &day);
   if (year < 0 || year > 9999) {
     // Outside what RFC 3339 can write; shown the way snprintf would.
-    char text[64];
-    std::snprintf(text, sizeof text, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                  static_cast<long long>(year), month, day, static_cast<int>(in_day / 3600),
-                  static_cast<int>(in_day / 60 % 60), static_cast<int>(in_day % 60),
-                  static_cast<int>(millis));
-    out += text;
-    return;
+    int n = std::snprintf(at, kRfc3339MsMax, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                          static_cast<long long>(year), month, day, static_cast<int>(in_day / 3600),
+                          static_cast<int>(in_day / 60 % 60), static_cast<int>(in_day % 60),
+                          static_cast<int>(millis));
+    return at + std::clamp(n, 0, static_cast<int>(kRfc3339MsMax) - 1);
   }
   // snprintf was most of the time of a large /metrics_usage answer.
-  char text[] = "0000-00-00T00:00:00.000Z";
-  auto put = [&text](size_t at, int64_t value, int digits) {
-    for (int i = digits - 1; i >= 0; --i, value /= 10)
-      text[at + static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
-  };
-  put(0, year, 4);
-  put(5, month, 2);
-  put(8, day, 2);
-  put(11, in_day / 3600, 2);
-  put(14, in_day / 60 % 60, 2);
-  put(17, in_day % 60, 2);
-  put(20, millis, 3);
-  out.append(text, sizeof text - 1);
+  at = put_digits(at, year, 4);
+  *at++ = '-';
+  at = put_digits(at, month, 2);
+  *at++ = '-';
+  at = put_digits(at, day, 2);
+  *at++ = 'T';
+  at = put_digits(at, in_day / 3600, 2);
+  *at++ = ':';
+  at = put_digits(at, in_day / 60 % 60, 2);
+  *at++ = ':';
+  at = put_digits(at, in_day % 60, 2);
+  *at++ = '.';
+  at = put_digits(at, millis, 3);
+  *at++ = 'Z';
+  return at;
 }
 
 }  // namespace edgemon

@@ -47,5 +47,9 @@ bool parse_rfc3339(std::string_view text, Rfc3339Time* out, const Rfc3339Options
 std::string format_rfc3339_ms(int64_t unix_ms);
 // The same appended to `out`: a query answer writes thousands of times.
 void append_rfc3339_ms(std::string& out, int64_t unix_ms);
+// The same written at `at`, which has room for kRfc3339MsMax bytes (years
+// beyond 9999 are written the way snprintf would); returns the end.
+inline constexpr size_t kRfc3339MsMax = 64;
+char* write_rfc3339_ms(char* at, int64_t unix_ms);
 
 }  // namespace edgemon

@@ -3,7 +3,6 @@
 #include <cjson/cJSON.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -11,6 +10,7 @@
 #include <utility>
 
 #include "core/json_text.hpp"
+#include "core/number_text.hpp"
 #include "core/rfc3339.hpp"
 #include "core/utf8.hpp"
 #include "metrics/system_metrics.hpp"
@@ -40,9 +40,9 @@ constexpr std::string_view kTimeRange =
 // ---- text ----
 
 std::string number_text(double v) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, ec == std::errc() ? end : buf);
+  std::string out;
+  append_double(out, v);
+  return out;
 }
 
 // A member name for a problem's path ("" for the empty one): control bytes (and every high byte
@@ -639,13 +639,6 @@ void append_key(std::string& out, std::string_view key) {
   if (out.size() > 1) out.push_back(',');
   append_json_string(out, key);
   out.push_back(':');
-}
-
-template <typename T>
-void append_integer(std::string& out, T v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, ec == std::errc() ? end : buf);
 }
 
 // Seconds with milliseconds, or microseconds when the time has them (all a

@@ -1,10 +1,11 @@
 #include "metrics/line_protocol.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <limits>
 #include <type_traits>
+
+#include "core/number_text.hpp"
 
 namespace edgemon::metrics {
 
@@ -122,13 +123,6 @@ bool append_key(std::string& out, std::string_view key) {
   return !reserved_key(key) && append_name(out, key, true);
 }
 
-template <typename T>
-void append_number(std::string& out, T value) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, ec == std::errc() ? end : buf);
-}
-
 bool append_string_value(std::string& out, const std::string& text) {
   if (text.find_first_of("\r\n") != std::string::npos) return false;
   out.push_back('"');
@@ -148,19 +142,19 @@ bool LineProtocolEncoder::append_value(std::string& out, const FieldValue& value
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, double>) {
           if (!std::isfinite(v)) return false;
-          append_number(out, v);  // shortest form that round-trips
+          append_double(out, v);  // shortest form that round-trips
         } else if constexpr (std::is_same_v<T, int64_t>) {
-          append_number(out, v);
+          append_integer(out, v);
           out.push_back('i');
         } else if constexpr (std::is_same_v<T, uint64_t>) {
           if (options_.uint_support) {
-            append_number(out, v);
+            append_integer(out, v);
             out.push_back('u');
           } else if (v <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-            append_number(out, static_cast<int64_t>(v));
+            append_integer(out, static_cast<int64_t>(v));
             out.push_back('i');
           } else {
-            append_number(out, static_cast<double>(v));
+            append_double(out, static_cast<double>(v));
           }
         } else if constexpr (std::is_same_v<T, bool>) {
           out += v ? "true" : "false";
@@ -236,7 +230,7 @@ bool LineProtocolEncoder::append(std::string& out, const Point& point) {
     return false;
   }
   out.push_back(' ');
-  append_number(out, convert_timestamp(point.time_ns, options_.precision));
+  append_integer(out, convert_timestamp(point.time_ns, options_.precision));
   out.push_back('\n');
   counters_.dropped_tags += dropped_tags;
   return true;

@@ -1,10 +1,11 @@
 #include "metrics/prometheus_text.hpp"
 
 #include <bit>
-#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
+
+#include "core/number_text.hpp"
 
 namespace edgemon::metrics {
 
@@ -28,16 +29,11 @@ void append_prometheus_value(std::string& out, double value) {
   } else if (std::isinf(value)) {
     out += value > 0 ? "+Inf" : "-Inf";
   } else if (value == std::trunc(value) && std::fabs(value) < 9.007199254740992e15) {
-    // Most values are counts; integer formatting is several times cheaper
-    // than the shortest-round-trip double algorithm and prints the same text.
-    char buf[24];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(value));
-    out.append(buf, ec == std::errc() ? end : buf);
+    // Most values are counts, written whole: 1000000 rather than the
+    // shortest form's 1e+06 (the same value to every parser).
+    append_integer(out, static_cast<int64_t>(value));
   } else {
-    // Shortest representation that round-trips.
-    char buf[32];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-    out.append(buf, ec == std::errc() ? end : buf);
+    append_double(out, value);  // shortest representation that round-trips
   }
 }
 
