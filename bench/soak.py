@@ -319,6 +319,10 @@ class Soak:
             "history_queue": gauge("edgemon_history_queue_bytes"),
             "history_file": gauge("edgemon_history_file_bytes"),
             "history_series": gauge("edgemon_history_series"),
+            # The history's SQLite page caches: bounded (8 + 1 MiB), filled
+            # as the file grows, for the growth net of them.
+            "cache_kib": sum(int(gauge("edgemon_history_cache_bytes", {"connection": c}) or 0)
+                             for c in ("write", "read")) // 1024,
             "spool_file": gauge("edgemon_spool_file_bytes"),
             "queued_points": gauge("edgemon_output_queued_points", {"output": "central"}),
             "acked_points": self.acked_points,
@@ -467,6 +471,9 @@ def report(s, binary):
     max_rss = max(x["rss_kib"] for x in samples)
     max_quiet = max(x["rss_kib"] for x in after)
     passed = growth("rss_kib") <= 1.0
+    net_mark = mark["rss_kib"] - mark.get("cache_kib", 0)
+    net_end = end["rss_kib"] - end.get("cache_kib", 0)
+    net_growth = 100.0 * (net_end - net_mark) / net_mark
     slope_pct = 100.0 * slope / mark["rss_kib"] if slope is not None else None
     wrows, wgrowth = windows(samples, WINDOW)
 
@@ -508,7 +515,7 @@ def report(s, binary):
         f"Command: `BENCH_SOAK_SECONDS={SECONDS:.0f} python3 bench/soak.py {binary}`",
         "",
         f"Commit: {commit}{' (src/ modified)' if dirty else ''}; machine: {nproc} CPUs, "
-        f"kernel {kernel}, shared with other work (builds and tests) during the run.",
+        f"kernel {kernel}, 1-minute load at the end {os.getloadavg()[0]:.2f}.",
         "",
         "```", free, "```",
         "",
@@ -532,6 +539,10 @@ def report(s, binary):
         f"| least-squares slope after {WARMUP / 60:.3g} min ({len(after)} samples) | "
         f"{slope:+,.0f} KiB/h ({slope_pct:+.2f} %/h) | {slope_uss:+,.0f} KiB/h | "
         f"{slope_infl:+,.0f} KiB/h |",
+        f"| the history's page caches (bounded: 8 + 1 MiB), at the mark / at end | "
+        f"{kib(mark.get('cache_kib', 0))} / {kib(end.get('cache_kib', 0))} | | |",
+        f"| VmRSS growth net of those caches | {net_growth:+.2f} % "
+        f"({net_mark:,} -> {net_end:,} KiB) | | |",
         f"| max, quiet samples after {WARMUP / 60:.3g} min | {kib(max_quiet)} | | "
         f"{kib(max(x['influxd_rss_kib'] for x in after))} |",
         f"| max, every sample (hostile episodes included) | {kib(max_rss)} | | "

@@ -273,6 +273,7 @@ void History::post_write(std::function<void()> done) {
     WriteStats stats;
     int64_t file_bytes = 0;
     int64_t series = 0;
+    int64_t cache_bytes = 0;
   };
   size_t values = pending_.values();
   auto data = std::make_shared<std::string>(pending_.take());
@@ -290,6 +291,7 @@ void History::post_write(std::function<void()> done) {
           r->error = writer_db_->write(*data, *devices, limits, &r->stats);
           r->file_bytes = writer_db_->file_bytes();
           r->series = writer_db_->series_count();
+          r->cache_bytes = writer_db_->cache_bytes();
         }
         // Freed here, not on the loop.
         std::string().swap(*data);
@@ -313,6 +315,7 @@ void History::post_write(std::function<void()> done) {
           report_.dropped.too_old += static_cast<uint64_t>(r->stats.too_old);
           report_.file_bytes = r->file_bytes;
           report_.series = r->series;
+          report_.writer_cache_bytes = r->cache_bytes;
           if (open_) report_.error.clear();
         }
         if (done) done();

@@ -60,6 +60,9 @@ struct HistoryReport {
   std::string error;  // why it is not open, or the last write failure
   int64_t file_bytes = 0;
   int64_t series = 0;
+  // The two connections' page caches, as of their last write and query.
+  int64_t writer_cache_bytes = 0;
+  int64_t reader_cache_bytes = 0;
   uint64_t written = 0;
   uint64_t writes = 0;  // transactions
   HistoryDropped dropped;
@@ -141,8 +144,16 @@ class History final : public bus::PointConsumer {
   void read(std::function<R(HistoryDb*)> job, std::function<void(R&&)> done) {
     auto result = std::make_shared<R>();
     auto run = [this, job = std::move(job), done = std::move(done), result] {
-      reader_.post([this, job, result] { *result = job(reader_db_.get()); },
-                   [done, result] { done(std::move(*result)); });
+      auto cache = std::make_shared<int64_t>(0);
+      reader_.post(
+          [this, job, result, cache] {
+            *result = job(reader_db_.get());
+            if (reader_db_) *cache = reader_db_->cache_bytes();
+          },
+          [this, done, result, cache] {
+            report_.reader_cache_bytes = *cache;
+            done(std::move(*result));
+          });
     };
     // Values wait up to flush_interval before they are written: a query
     // has them written first, so that no answer is behind what was taken.

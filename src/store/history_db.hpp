@@ -195,6 +195,9 @@ class HistoryDb {
   // Pages in use (not free) times the page size: what max_bytes caps.
   int64_t used_bytes();
   int64_t series_count() const { return static_cast<int64_t>(series_.size()); }
+  // Memory this connection's page cache holds now (it fills as pages are
+  // used, up to the cache size it was opened with).
+  int64_t cache_bytes() const;
 
  private:
   HistoryDb() = default;

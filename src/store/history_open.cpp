@@ -278,6 +278,15 @@ std::string HistoryDb::load_series() {
   return rc == SQLITE_DONE ? "" : sql_error(db_, "load series");
 }
 
+int64_t HistoryDb::cache_bytes() const {
+  int current = 0;
+  int highwater = 0;
+  if (sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_USED, &current, &highwater, 0) != SQLITE_OK) {
+    return 0;
+  }
+  return current;
+}
+
 int64_t HistoryDb::file_bytes() const {
   return stat_size(path_) + stat_size(path_ + "-wal");
 }

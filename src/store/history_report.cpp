@@ -30,6 +30,11 @@ constexpr FamilyDesc kDeleted{"edgemon_history_deleted_rows_total",
 constexpr FamilyDesc kSeries{"edgemon_history_series", "Series in the history file.", Type::kGauge};
 constexpr FamilyDesc kFileBytes{"edgemon_history_file_bytes",
                                 "Size of the history file plus its write-ahead log.", Type::kGauge};
+constexpr FamilyDesc kCacheBytes{
+    "edgemon_history_cache_bytes",
+    "Memory held by the history's SQLite page caches, by connection (write: up to 8 MiB, "
+    "read: up to 1 MiB); each fills as pages are used.",
+    Type::kGauge};
 constexpr FamilyDesc kQueueBytes{"edgemon_history_queue_bytes",
                                  "Points waiting in memory to be written to the history file.",
                                  Type::kGauge};
@@ -98,6 +103,9 @@ void History::write_metrics(metrics::MetricSink& sink) const {
   sink.sample(static_cast<double>(report_.series));
   sink.begin(kFileBytes);
   sink.sample(static_cast<double>(report_.file_bytes));
+  sink.begin(kCacheBytes);
+  sink.sample({{"connection", "write"}}, static_cast<double>(report_.writer_cache_bytes));
+  sink.sample({{"connection", "read"}}, static_cast<double>(report_.reader_cache_bytes));
   sink.begin(kQueueBytes);
   sink.sample(static_cast<double>(queue_bytes()));
   sink.begin(kCorrupt);
