@@ -14,7 +14,7 @@
 #include "api/metric_selection_endpoints.hpp"
 #include "api/metrics_endpoint.hpp"
 #include "api/status_endpoints.hpp"
-#include "app/config_server_client.hpp"
+#include "app/config_server_agent.hpp"
 #include "app/identity.hpp"
 #include "build_info.hpp"
 #include "bus/bus.hpp"
@@ -22,7 +22,6 @@
 #include "bus/latest_registry.hpp"
 #include "core/clock.hpp"
 #include "core/heap.hpp"
-#include "core/json_document.hpp"
 #include "core/log.hpp"
 #include "core/loop_close.hpp"
 #include "core/loop_lag.hpp"
@@ -46,24 +45,6 @@ namespace {
 // How often free heap pages go back to the kernel: after a burst of
 // ingest, RSS is back down within this.
 constexpr uint64_t kHeapTrimMs = 10000;
-// Discovery comes in bursts at start; one report to the config server
-// covers a burst.
-constexpr uint64_t kReportDelayMs = 2000;
-
-// What the config server served at start, and what became of it.
-struct StartServed {
-  ServedConfig served;  // included in the configuration when state is kApplied
-  ConfigServerClient::State state = ConfigServerClient::State::kLocal;
-  std::vector<std::string> errors;
-};
-
-std::vector<std::string> error_texts(const config::Errors& errors) {
-  std::vector<std::string> out;
-  for (const auto& e : errors)
-    out.push_back(e.to_string());
-  return out;
-}
-
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items)
@@ -75,18 +56,14 @@ std::string join(const std::vector<std::string>& items) {
 // order, which closes the server before the scheduler whose output it serves.
 class Daemon final {
  public:
-  Daemon(uv_loop_t* loop, const ConfigSource& source, std::shared_ptr<const config::Config> config,
-         StartServed start_served)
+  Daemon(uv_loop_t* loop, const ConfigSource& source, std::shared_ptr<const config::Config> config)
       : loop_(loop),
         source_(source),
         config_(std::move(config)),
-        start_served_(std::move(start_served)),
         scheduler_(loop),
         lag_(loop),
         heap_trimmer_(loop, kHeapTrimMs),
         http_client_(loop),
-        config_client_(loop, http_client_),
-        report_timer_(loop),
         state_store_(loop),
         sources_(loop, http_client_, state_store_, bus_),
         own_points_(scheduler_, bus_),
@@ -97,6 +74,7 @@ class Daemon final {
         history_endpoints_(history_),
         selection_saver_(loop, selection_),
         selection_endpoints_(selection_, selection_saver_),
+        config_agent_(loop, http_client_, selection_, selection_endpoints_, info_),
         alerts_(loop),
         config_endpoints_(loop, check_served_document),
         status_(info_, scheduler_),
@@ -114,7 +92,7 @@ class Daemon final {
                   {[this](metrics::MetricSink& sink) { history_.write_metrics(sink); }, nullptr},
                   {[this](metrics::MetricSink& sink) { selection_.write_metrics(sink); }, nullptr},
                   {[this](metrics::MetricSink& sink) {
-                     config_client_.write_metrics(sink);
+                     config_agent_.write_metrics(sink);
                      config_endpoints_.write_metrics(sink);
                    },
                    nullptr},
@@ -128,9 +106,7 @@ class Daemon final {
     status_.add_section([this](cJSON* root) { history_.write_status(root); });
     status_.add_section([this](cJSON* root) { sources_.write_status(root); });
     status_.add_section([this](cJSON* root) {
-      if (config_client_.active()) {
-        config_client_.describe(cJSON_AddObjectToObject(root, "config_server"));
-      }
+      config_agent_.write_status(root);
       config_endpoints_.write_status(root);
     });
     status_.set_router(&router_, [this](const http::Route& route) {
@@ -148,7 +124,7 @@ class Daemon final {
   }
 
   // Returns the exit code to use if startup fails, 0 when running.
-  int start() {
+  int start(const StartServed& start_served) {
     info_.start_unix_ms = unix_now_ms();
     info_.config_path = source_.path;
     info_.hostname = hostname();
@@ -173,7 +149,7 @@ class Daemon final {
     bus_.subscribe([this](const bus::Publication& p) { registry_.on_publication(p); });
     bus_.subscribe([this](const bus::Publication&) {
       selection_saver_.changed();
-      if (selection_.version() != reported_selection_) report_soon();
+      config_agent_.selection_changed();
     });
     bus_.add_consumer(history_);
     bus_.add_consumer(pipeline_);
@@ -186,7 +162,10 @@ class Daemon final {
     history_.start(config_->history, history_path(*config_), config_->ingest.device_active_window);
     alerts_.configure(*config_, alerts_path(*config_));
     config_endpoints_.configure(*config_, config_store_path(*config_));
-    start_config_client();
+    config_agent_.start(start_served, *config_,
+                        [this](const char* trigger, ServedConfig served, ReloadDone done) {
+                          load_and_apply(trigger, std::move(served), std::move(done));
+                        });
     register_routes();
     server_ = std::make_unique<http::Server>(loop_, config_->http, router_);
     if (std::string err = server_->configure_ingest(config_->ingest); !err.empty()) {
@@ -328,8 +307,7 @@ class Daemon final {
     scheduler_.stop();
     lag_.stop();
     alerts_.stop();
-    report_timer_.stop();
-    config_client_.stop();
+    config_agent_.stop();
     // The server force-closes connections after limits.shutdown_timeout and
     // the outputs give up after outputs.stop_timeout; the deadline here only
     // guards against a shutdown that never reports back.
@@ -364,17 +342,7 @@ class Daemon final {
     systemd::notify_reloading();
     // Reopening follows logrotate's rename whatever becomes of the reload.
     log::reopen();
-    if (!config_client_.active()) {
-      load_and_apply(trigger, served_, std::move(done));
-      return;
-    }
-    config_client_.fetch(false, [this, trigger, done = std::move(done)](ConfigFetch&& fetch) {
-      if (stopping_) return;
-      ServedConfig next = served_;
-      if (fetch.outcome == ConfigFetch::kChanged) next = std::move(fetch.served);
-      if (fetch.outcome == ConfigFetch::kNone) next = {};
-      load_and_apply(trigger, next, done);
-    });
+    config_agent_.reload(trigger, std::move(done));
   }
 
   void load_and_apply(const char* trigger, ServedConfig served, ReloadDone done) {
@@ -383,87 +351,15 @@ class Daemon final {
     auto next = std::make_shared<ServedConfig>(std::move(served));
     if (!reload_thread_) reload_thread_ = std::make_unique<WorkerThread>(loop_);
     reload_thread_->post(
-        [source = &source_, fresh, errors, next, name = served_name()] {
+        [source = &source_, fresh, errors, next, name = config_agent_.served_name()] {
           *errors = source->load(fresh.get(), next->text, name);
         },
         [this, trigger, fresh, errors, next, done = std::move(done)] {
           if (stopping_) return;
           apply_reload(trigger, fresh, *errors);
-          note_served(*next, *errors);
+          config_agent_.applied(*next, *errors);
           if (done) done(*errors);
         });
-  }
-
-  std::string served_name() const { return "config server " + config_client_.url(); }
-
-  // What became of a served document: applied with the rest, or refused
-  // (the running configuration stays, and the server hears why).
-  void note_served(const ServedConfig& next, const config::Errors& errors) {
-    using State = ConfigServerClient::State;
-    if (errors.empty()) {
-      served_ = next;
-      config_client_.set_state(next.text.empty() ? State::kLocal : State::kApplied, next);
-    } else if (!(next == served_)) {
-      log::error("config_server_document_rejected",
-                 {{"etag", next.etag}, {"errors", static_cast<uint64_t>(errors.size())}});
-      config_client_.set_state(State::kRejected, next, error_texts(errors));
-    }
-    selection_endpoints_.set_source(served_.text.empty() ? "local" : "server");
-    send_report();
-  }
-
-  void start_config_client() {
-    if (start_served_.state == ConfigServerClient::State::kApplied) {
-      served_ = start_served_.served;
-    }
-    config_client_.set_state(start_served_.state, start_served_.served, start_served_.errors);
-    selection_endpoints_.set_source(served_.text.empty() ? "local" : "server");
-    selection_endpoints_.set_on_change([this] { report_soon(); });
-    configure_config_client(*config_);
-    report_soon();
-  }
-
-  void configure_config_client(const config::Config& config) {
-    config_client_.configure(config_server_target(config, info_.device_id),
-                             [this](ConfigFetch&& fetch) { on_poll(std::move(fetch)); });
-  }
-
-  // A poll's answer: a new document (or none any more) is applied like a
-  // reload; an unreachable server changes nothing.
-  void on_poll(ConfigFetch&& fetch) {
-    if (stopping_) return;
-    if (fetch.outcome == ConfigFetch::kChanged) {
-      log::info("config_server_changed", {{"etag", fetch.served.etag}});
-      load_and_apply("config_server", std::move(fetch.served), nullptr);
-    } else if (fetch.outcome == ConfigFetch::kNone &&
-               config_client_.state() != ConfigServerClient::State::kLocal) {
-      log::info("config_server_has_none",
-                {{"detail", "the server no longer serves this device; the local file alone"}});
-      load_and_apply("config_server", {}, nullptr);
-    }
-  }
-
-  void report_soon() {
-    if (!config_client_.active() || report_armed_) return;
-    report_armed_ = true;
-    report_timer_.start(kReportDelayMs, 0, [this] {
-      report_armed_ = false;
-      send_report();
-    });
-  }
-
-  // This device as the config server sees it: what it runs, and its metric
-  // families with their switches (discovered ones and API changes included).
-  void send_report() {
-    if (!config_client_.active()) return;
-    reported_selection_ = selection_.version();
-    JsonPtr root = json_object();
-    cJSON_AddStringToObject(root.get(), "device_id", info_.device_id.c_str());
-    cJSON_AddStringToObject(root.get(), "hostname", info_.hostname.c_str());
-    cJSON_AddStringToObject(root.get(), "version", build::kVersion);
-    config_client_.describe(cJSON_AddObjectToObject(root.get(), "config"));
-    selection_endpoints_.add_listing(root.get());
-    config_client_.report(json_text(root.get()));
   }
 
   void apply_reload(const char* trigger, const std::shared_ptr<config::Config>& fresh,
@@ -503,7 +399,7 @@ class Daemon final {
         collect::host_common_tags(info_.device_id, info_.hostname, config_->tags));
     pipeline_.reconfigure(*config_);
     sources_.configure(config_->sources.kinds);
-    configure_config_client(*config_);
+    config_agent_.configure(*config_);
     log::info("reloaded", {{"trigger", trigger}});
     systemd::notify_ready("serving on " + join(info_.listeners));
   }
@@ -526,17 +422,11 @@ class Daemon final {
   uv_loop_t* loop_;
   const ConfigSource& source_;
   std::shared_ptr<const config::Config> config_;
-  StartServed start_served_;
-  ServedConfig served_;  // what the running configuration includes
   api::DaemonInfo info_;
   collect::Scheduler scheduler_;
   LoopLagMonitor lag_;
   HeapTrimmer heap_trimmer_;
   http::HttpClient http_client_;
-  ConfigServerClient config_client_;
-  Timer report_timer_;
-  bool report_armed_ = false;
-  uint64_t reported_selection_ = 0;
   bus::Bus bus_;
   bus::LatestRegistry registry_;
   store::StateStore state_store_;
@@ -550,6 +440,7 @@ class Daemon final {
   bus::FamilySelection selection_;
   bus::FamilySelectionSaver selection_saver_;
   api::MetricSelectionEndpoints selection_endpoints_;
+  ConfigServerAgent config_agent_;
   api::AlertEndpoints alerts_;
   api::ConfigServerEndpoints config_endpoints_;
   api::StatusEndpoints status_;
@@ -565,52 +456,6 @@ class Daemon final {
   // above) dropped.
   std::unique_ptr<WorkerThread> reload_thread_;
 };
-
-}  // namespace
-
-namespace {
-
-// With config_server.url, the configuration is the local file with what the
-// server serves laid over it. The server gets config_server.timeout to
-// answer; without an answer, or with a document that does not load, the
-// local file runs alone (and is reported so).
-StartServed fetch_at_start(const ConfigSource& source, std::shared_ptr<config::Config>& config) {
-  StartServed start;
-  if (config->config_server.url.empty()) return start;
-  ConfigServerTarget target = config_server_target(*config, resolve_device_id(*config));
-  ConfigFetch fetch = fetch_config_blocking(target);
-  if (fetch.outcome == ConfigFetch::kFailed) {
-    start.state = ConfigServerClient::State::kUnreachable;
-    log::warn("config_server_unreachable", {{"url", target.settings.url},
-                                            {"error", fetch.error},
-                                            {"detail", "falling back to the local file"}});
-    return start;
-  }
-  if (fetch.outcome != ConfigFetch::kChanged) {
-    log::info("config_server_has_none",
-              {{"url", target.settings.url},
-               {"device_id", target.device_id},
-               {"detail", "nothing stored for this device or its device_type; the local file"}});
-    return start;
-  }
-  auto layered = std::make_shared<config::Config>();
-  config::Errors errors =
-      source.load(layered.get(), fetch.served.text, "config server " + target.settings.url);
-  start.served = std::move(fetch.served);
-  if (!errors.empty()) {
-    for (const auto& e : errors) {
-      log::error("config_server_document_rejected",
-                 {{"error", e.to_string()}, {"detail", "running the local file"}});
-    }
-    start.state = ConfigServerClient::State::kRejected;
-    start.errors = error_texts(errors);
-    return start;
-  }
-  log::info("config_server_applied", {{"url", target.settings.url}, {"etag", start.served.etag}});
-  start.state = ConfigServerClient::State::kApplied;
-  config = std::move(layered);
-  return start;
-}
 
 }  // namespace
 
@@ -642,8 +487,8 @@ int run_daemon(const ConfigSource& source) {
   uv_loop_init(&loop);
   int exit_code = 0;
   {
-    Daemon daemon(&loop, source, config, std::move(start_served));
-    exit_code = daemon.start();
+    Daemon daemon(&loop, source, config);
+    exit_code = daemon.start(start_served);
     if (exit_code == 0) uv_run(&loop, UV_RUN_DEFAULT);
     // Closing the signal watchers restores the default actions; a second
     // SIGTERM during the last moments of an orderly exit must not turn it
