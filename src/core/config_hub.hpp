@@ -165,10 +165,12 @@ struct HistorySection {
             "(counted), never blocking ingest or collection.",
             IntRange{64 * 1024, int64_t{1} << 34});
     v.field("flush_interval", flush_interval,
-            "Points wait in memory this long (or until 256 KiB are queued) and are written in "
-            "one transaction: longer means fewer writes to an SD card and less CPU. A query "
-            "writes what waits first, so answers are never behind; a crash (not a stop) loses "
-            "at most this much history (the spool, what outputs send, is written at once).",
+            "This device's own points wait in memory this long (or until 256 KiB are queued) "
+            "and are written in one transaction: longer means fewer writes to an SD card and "
+            "less CPU. Points pushed to a hub are written within a second. A query first has "
+            "what waited over a second written, so answers are at most a second behind; a "
+            "crash (not a stop) loses at most this much history (the spool, what outputs "
+            "send, is written at once).",
             IntRange{100, 600000});
   }
 };

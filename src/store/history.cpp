@@ -1,6 +1,7 @@
 // The loop side of the history: the queue, the two threads and the timers.
 #include "store/history.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "core/clock.hpp"
@@ -13,6 +14,10 @@ namespace {
 // much is queued: large enough that a transaction carries many points, small
 // enough that a burst from ingest does not sit in memory.
 constexpr size_t kFlushBytes = 256 * 1024;
+// Points pushed to a hub are written within this, whatever flush_interval
+// says: a hub's queries must neither wait for a write (History::read writes
+// first only what waited longer than kReadBehindMs) nor be further behind.
+constexpr uint64_t kPushedFlushMs = 1000;
 // The writer touches the newest leaf page of every series in each of the
 // four tables: about 8 MiB for 500 series (a hub of 50 devices). With
 // less, every write reads and spills pages through the kernel, which at a
@@ -144,7 +149,7 @@ void History::on_opened(std::string error, HistoryOpenReport report, std::vector
   if (stopping_) {
     finish_stop();
   } else if (!pending_.empty() || devices_.has_dirty()) {
-    schedule_flush();
+    schedule_flush(kPushedFlushMs);
   }
   if (!waiting.empty()) {
     post_write([waiting = std::move(waiting)] {
@@ -208,6 +213,10 @@ HistoryIntake History::prepare(std::span<const metrics::Point> points, Intake ke
 }
 
 void History::add(HistoryIntake&& intake) {
+  enqueue(std::move(intake), static_cast<uint64_t>(config_.flush_interval.count()));
+}
+
+void History::enqueue(HistoryIntake&& intake, uint64_t flush_within_ms) {
   int64_t now = unix_now_ms();
   for (auto& seen : intake.devices)
     devices_.observe(std::move(seen), now);
@@ -218,10 +227,13 @@ void History::add(HistoryIntake&& intake) {
   size_t queued = pending_.append(std::move(intake.values), room);
   report_.dropped.queue_full += offered - queued + intake.queue_full;
   report_.dropped.non_finite += static_cast<uint64_t>(intake.non_finite);
+  if (unwritten_since_ == 0 && (!pending_.empty() || devices_.has_dirty())) {
+    unwritten_since_ = uv_now(loop_);
+  }
   if (pending_.bytes() >= kFlushBytes) {
     flush();
   } else if (!pending_.empty() || devices_.has_dirty()) {
-    schedule_flush();
+    schedule_flush(flush_within_ms);
   }
 }
 
@@ -234,9 +246,10 @@ bus::PointConsumer::Preparer History::ingest_preparer() const {
 void History::take_ingested(std::span<const metrics::Point> points, bus::Prepared&& prepared,
                             const Durable&) {
   if (auto* intake = std::any_cast<std::shared_ptr<HistoryIntake>>(&prepared)) {
-    add(std::move(**intake));
+    enqueue(std::move(**intake), kPushedFlushMs);
   } else {
-    add(points);
+    enqueue(prepare(points, keeps_values() ? Intake::kValues : Intake::kDevicesOnly),
+            kPushedFlushMs);
   }
 }
 
@@ -247,9 +260,12 @@ void History::add_own(std::span<const metrics::Point> host,
   if (schema == "host" || schema == "both") add(host);
 }
 
-void History::schedule_flush() {
-  if (flush_timer_.active()) return;
-  flush_timer_.start(static_cast<uint64_t>(config_.flush_interval.count()), 0, [this] { flush(); });
+void History::schedule_flush(uint64_t within_ms) {
+  within_ms = std::min(within_ms, static_cast<uint64_t>(config_.flush_interval.count()));
+  uint64_t due = uv_now(loop_) + within_ms;
+  if (flush_timer_.active() && flush_due_ <= due) return;
+  flush_due_ = due;
+  flush_timer_.start(within_ms, 0, [this] { flush(); });
 }
 
 void History::flush(std::function<void()> done) {
@@ -276,6 +292,7 @@ void History::post_write(std::function<void()> done) {
     int64_t cache_bytes = 0;
   };
   size_t values = pending_.values();
+  unwritten_since_ = 0;
   auto data = std::make_shared<std::string>(pending_.take());
   size_t bytes = data->size();
   inflight_bytes_ += bytes;

@@ -155,9 +155,12 @@ class History final : public bus::PointConsumer {
             done(std::move(*result));
           });
     };
-    // Values wait up to flush_interval before they are written: a query
-    // has them written first, so that no answer is behind what was taken.
-    if ((open_ || opening_) && unwritten()) {
+    // Values wait up to flush_interval before they are written: what has
+    // waited longer than kReadBehindMs is written before the query runs, so
+    // that no answer is more than that behind, and a busy hub's queries
+    // (its pushed points are written within a second) never wait.
+    bool behind = unwritten_since_ != 0 && uv_now(loop_) - unwritten_since_ >= kReadBehindMs;
+    if ((open_ || opening_) && behind) {
       flush(std::move(run));
     } else {
       run();
@@ -192,7 +195,10 @@ class History final : public bus::PointConsumer {
                  bool load_devices);
   void open_reader();
   void close_files();
-  void schedule_flush();
+  // Queued values and sightings: written within `flush_within_ms` (at most
+  // flush_interval), or at once past kFlushBytes.
+  void enqueue(HistoryIntake&& intake, uint64_t flush_within_ms);
+  void schedule_flush(uint64_t within_ms);
   void start_retention_timer();
   void finish_stop();
   void post_write(std::function<void()> done);
@@ -222,6 +228,9 @@ class History final : public bus::PointConsumer {
   WorkerThread writer_;
   WorkerThread reader_;
   Timer flush_timer_;
+  uint64_t flush_due_ = 0;        // uv_now() when flush_timer_ fires
+  uint64_t unwritten_since_ = 0;  // uv_now() when the oldest queued value came; 0: none
+  static constexpr uint64_t kReadBehindMs = 1000;
   Timer retention_timer_;
 };
 

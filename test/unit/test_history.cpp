@@ -214,8 +214,35 @@ void points_written_then_queried_newest_first(void**) {
   stop(l, h);
 }
 
-// Values wait up to flush_interval in memory; a query must not be behind.
-void a_query_first_writes_what_waits(void**) {
+// Lets the loop's clock move on by `ms`.
+void wait_ms(Loop& l, uint64_t ms) {
+  uv_timer_t t;
+  uv_timer_init(&l.loop, &t);
+  uv_timer_start(
+      &t, [](uv_timer_t*) {}, ms, 0);
+  l.run();
+  uv_close(reinterpret_cast<uv_handle_t*>(&t), nullptr);
+  l.run();
+}
+
+struct Recent {
+  std::vector<SeriesInfo> series;
+  std::vector<RawValue> values;
+  bool truncated = false;
+};
+
+Recent recent_cpu(Loop& l, History& h, int64_t until_ms) {
+  return read<Recent>(l, h, [&](HistoryDb* db) {
+    Recent o;
+    ok(db->find_series({"d1", "", "cpu"}, &o.series));
+    ok(db->recent(o.series, 0, until_ms, 10, &o.values, &o.truncated));
+    return o;
+  });
+}
+
+// Values wait up to flush_interval in memory; a query is never more than a
+// second behind: what waited longer is written before it runs.
+void a_query_writes_what_waited_over_a_second(void**) {
   TempDir dir;
   Loop l;
   History h(&l.loop);
@@ -226,23 +253,33 @@ void a_query_first_writes_what_waits(void**) {
   int64_t t = unix_now_ms() - 5000;
   h.add(std::vector<Point>{point("d1", t, {{"cpu", 42.5}})});
   assert_true(h.unwritten());
+  // Just queued: the query does not wait for a write.
+  assert_int_equal(recent_cpu(l, h, t + kHour).values.size(), 0);
   assert_int_equal(h.report().written, 0);
-  struct Out {
-    std::vector<SeriesInfo> series;
-    std::vector<RawValue> values;
-    bool truncated = false;
-  };
-  Out out = read<Out>(l, h, [&](HistoryDb* db) {
-    Out o;
-    ok(db->find_series({"d1", "", "cpu"}, &o.series));
-    ok(db->recent(o.series, 0, t + kHour, 10, &o.values, &o.truncated));
-    return o;
-  });
+  wait_ms(l, 1100);
+  Recent out = recent_cpu(l, h, t + kHour);
   assert_int_equal(out.values.size(), 1);
   assert_true(out.values[0].value == 42.5);
   assert_int_equal(out.values[0].t_ms, t);
   assert_int_equal(h.report().written, 1);
   assert_false(h.unwritten());
+  stop(l, h);
+}
+
+// A hub's pushed points are written within a second whatever flush_interval
+// says, so that its queries never wait for a write.
+void pushed_points_are_written_within_a_second(void**) {
+  TempDir dir;
+  Loop l;
+  History h(&l.loop);
+  config::HistorySection c = history_config();
+  c.flush_interval = std::chrono::minutes(10);
+  h.start(c, dir.file("history.db"), std::chrono::minutes(5));
+  flush(l, h);  // opened
+  std::vector<Point> pushed{point("d7", unix_now_ms() - 5000, {{"cpu", 7.0}})};
+  h.take_ingested(pushed, {}, nullptr);
+  wait_ms(l, 1500);
+  assert_int_equal(h.report().written, 1);
   stop(l, h);
 }
 
@@ -954,7 +991,8 @@ void endpoints_over_http(void**) {
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(points_written_then_queried_newest_first),
-      cmocka_unit_test(a_query_first_writes_what_waits),
+      cmocka_unit_test(a_query_writes_what_waited_over_a_second),
+      cmocka_unit_test(pushed_points_are_written_within_a_second),
       cmocka_unit_test(aggregates_equal_a_computation_over_raw_points),
       cmocka_unit_test(retention_deletes_exactly_what_is_old),
       cmocka_unit_test(schema_1_file_gains_five_minute_buckets),
