@@ -319,6 +319,9 @@ class Soak:
             "history_queue": gauge("edgemon_history_queue_bytes"),
             "history_file": gauge("edgemon_history_file_bytes"),
             "history_series": gauge("edgemon_history_series"),
+            "heap_in_use": gauge("edgemon_process_heap_bytes", {"state": "in_use"}),
+            "heap_free": gauge("edgemon_process_heap_bytes", {"state": "free"}),
+            "sqlite_memory": gauge("edgemon_process_sqlite_memory_bytes"),
             # The history's SQLite page caches: bounded (8 + 1 MiB), filled
             # as the file grows, for the growth net of them.
             "cache_kib": sum(int(gauge("edgemon_history_cache_bytes", {"connection": c}) or 0)

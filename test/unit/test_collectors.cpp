@@ -483,6 +483,10 @@ void self_collector(void**) {
               value_of(out, "edgemon_process_resident_memory_bytes"));
   assert_true(value_of(out, "edgemon_process_open_fds") >= 3);
   assert_true(value_of(out, "edgemon_process_max_fds") >= 64);
+  // This test's own strings are on the heap; SQLite has nothing open here.
+  assert_true(value_of(out, "edgemon_process_heap_bytes{state=\"in_use\"}") > 1000);
+  assert_true(value_of(out, "edgemon_process_heap_bytes{state=\"free\"}") >= 0);
+  assert_true(value_of(out, "edgemon_process_sqlite_memory_bytes") >= 0);
   assert_true(value_of(out, "edgemon_process_cpu_seconds_total{mode=\"user\"}") >= 0);
   assert_contains(out, "edgemon_process_cpu_seconds_total{mode=\"system\"} ");
   double start = value_of(out, "edgemon_process_start_time_seconds");
