@@ -32,8 +32,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test",
+                                "integration"))
 import bench  # noqa: E402
 import footprint  # noqa: E402
+import harness  # noqa: E402
 from bench import Peer, log  # noqa: E402
 
 SECONDS = float(os.environ.get("POWER_SECONDS", "30"))
@@ -48,20 +51,7 @@ POWER_COLLECTORS = "hwmon,rapl,powersupplyclass"
 def materialise(tree_file):
     """The recorded tree under a temp dir; returns its sys/ directory."""
     root = tempfile.mkdtemp(dir=bench._tmp, prefix="sysfs-")
-    with open(tree_file, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line or line.startswith("#"):
-                continue
-            path, content = line.split("\t", 1)
-            full = os.path.join(root, path)
-            os.makedirs(os.path.dirname(full), exist_ok=True)
-            if content.startswith("-> "):
-                os.symlink(content[3:], full)
-            else:
-                with open(full, "w", encoding="utf-8") as out:
-                    out.write(content + "\n")
-    return os.path.join(root, "sys")
+    return os.path.join(harness.write_recorded_tree(tree_file, root), "sys")
 
 
 def edgemon(binary, name, config_text, note):

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "core/clock.hpp"
+#include "core/json_document.hpp"
 #include "core/log.hpp"
 #include "http/query_string.hpp"
 #include "ingest/alert_webhook.hpp"
@@ -13,7 +14,6 @@
 namespace edgemon::api {
 namespace {
 
-using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
 using metrics::FamilyDesc;
 using metrics::Type;
 
@@ -69,13 +69,10 @@ constexpr FamilyDesc kStoreCorrupt{"edgemon_alert_store_corrupt_files_total",
                                    Type::kCounter};
 
 std::string pairs_json(const ingest::LabelPairs& pairs) {
-  JsonPtr object(cJSON_CreateObject(), cJSON_Delete);
+  JsonPtr object = json_object();
   for (const auto& [name, value] : pairs)
     cJSON_AddItemToObject(object.get(), name.c_str(), cJSON_CreateString(value.c_str()));
-  char* text = cJSON_PrintUnformatted(object.get());
-  std::string out = text != nullptr ? text : "{}";
-  cJSON_free(text);
-  return out;
+  return json_text(object.get());
 }
 
 std::vector<store::AlertRecord> to_records(const ingest::WebhookMessage& message) {
@@ -114,7 +111,7 @@ cJSON* stored_object(const std::string& text) {
 }
 
 std::string render_alerts(const std::vector<store::StoredAlert>& alerts, bool more) {
-  JsonPtr root(cJSON_CreateObject(), cJSON_Delete);
+  JsonPtr root = json_object();
   cJSON* list = cJSON_AddArrayToObject(root.get(), "alerts");
   for (const auto& a : alerts) {
     cJSON* j = cJSON_CreateObject();
@@ -134,10 +131,7 @@ std::string render_alerts(const std::vector<store::StoredAlert>& alerts, bool mo
   }
   cJSON_AddNumberToObject(root.get(), "count", static_cast<double>(alerts.size()));
   cJSON_AddBoolToObject(root.get(), "more", more);
-  char* text = cJSON_PrintUnformatted(root.get());
-  std::string out = text != nullptr ? std::string(text) + "\n" : "{}\n";
-  cJSON_free(text);
-  return out;
+  return json_text(root.get()) + "\n";
 }
 
 struct ListQuery {

@@ -9,6 +9,7 @@
 #include "build_info.hpp"
 #include "core/clock.hpp"
 #include "core/gzip.hpp"
+#include "core/json_document.hpp"
 #include "core/utf8.hpp"
 #include "ingest/agent_payload.hpp"
 #include "ingest/line_protocol_parser.hpp"
@@ -488,7 +489,7 @@ void IngestEndpoints::parsed_payloads(ParseJob& job) {
 
 http::Response IngestEndpoints::problems_response(
     const std::vector<ingest::FieldProblem>& problems) {
-  std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root(cJSON_CreateObject(), cJSON_Delete);
+  JsonPtr root = json_object();
   cJSON_AddStringToObject(root.get(), "error", "invalid payload");
   cJSON_AddNumberToObject(root.get(), "status", 400);
   cJSON* list = cJSON_AddArrayToObject(root.get(), "problems");
@@ -498,10 +499,9 @@ http::Response IngestEndpoints::problems_response(
     cJSON_AddStringToObject(item, "reason", printable(p.reason).c_str());
     cJSON_AddItemToArray(list, item);
   }
-  std::unique_ptr<char, decltype(&cJSON_free)> text(cJSON_PrintUnformatted(root.get()), cJSON_free);
   http::Response r;
   r.status = 400;
-  r.set_body(std::string(text ? text.get() : "{}") + "\n");
+  r.set_body(json_text(root.get()) + "\n");
   return r;
 }
 

@@ -8,12 +8,12 @@
 #include <memory>
 
 #include "api/ingest_endpoints.hpp"
+#include "core/json_document.hpp"
 #include "ingest/influxql.hpp"
 
 namespace edgemon::api {
 namespace {
 
-using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
 using ingest::InfluxqlStatement;
 
 constexpr size_t kMaxDatabases = 100;
@@ -35,13 +35,11 @@ void add_names(cJSON* result, const char* series_name, const std::vector<std::st
 }
 
 http::Response influx_error(int status, const std::string& message) {
-  JsonPtr root(cJSON_CreateObject(), cJSON_Delete);
+  JsonPtr root = json_object();
   cJSON_AddStringToObject(root.get(), "error", message.c_str());
-  char* text = cJSON_PrintUnformatted(root.get());
   http::Response r;
   r.status = status;
-  r.set_body(std::string(text != nullptr ? text : "{}") + "\n");
-  cJSON_free(text);
+  r.set_body(json_text(root.get()) + "\n");
   return r;
 }
 
@@ -84,7 +82,7 @@ void IngestEndpoints::query(const http::Request& request, http::Response& respon
       });
   auto answer = [statements, databases = databases_](std::vector<std::string> measurements,
                                                      const std::string& error) {
-    JsonPtr root(cJSON_CreateObject(), cJSON_Delete);
+    JsonPtr root = json_object();
     cJSON* results = cJSON_AddArrayToObject(root.get(), "results");
     int id = 0;
     for (const auto& st : statements) {
@@ -117,10 +115,8 @@ void IngestEndpoints::query(const http::Request& request, http::Response& respon
           break;
       }
     }
-    char* text = cJSON_PrintUnformatted(root.get());
     http::Response r;
-    r.set_body(std::string(text != nullptr ? text : "{}") + "\n");
-    cJSON_free(text);
+    r.set_body(json_text(root.get()) + "\n");
     r.headers.emplace_back("X-Influxdb-Version", kInfluxVersionHeader);
     return r;
   };

@@ -8,29 +8,21 @@
 
 #include "build_info.hpp"
 #include "core/clock.hpp"
+#include "core/json_document.hpp"
+#include "core/rfc3339.hpp"
 
 namespace edgemon::api {
 namespace {
 
-using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
-
+// "" for a time that never was.
 std::string rfc3339(int64_t unix_ms) {
-  if (unix_ms == 0) return "";
-  time_t secs = static_cast<time_t>(unix_ms / 1000);
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
-  return buf;
+  return unix_ms == 0 ? "" : format_rfc3339_ms(unix_ms);
 }
 
 void send_json(http::Response& response, int status, const JsonPtr& root) {
-  char* text = cJSON_PrintUnformatted(root.get());
   response.status = status;
   response.content_type = "application/json";
-  response.set_body(text != nullptr ? std::string(text) + "\n" : std::string("{}\n"));
-  cJSON_free(text);
+  response.set_body(json_text(root.get()) + "\n");
 }
 
 cJSON* string_array(const std::vector<std::string>& items) {
@@ -78,7 +70,7 @@ void StatusEndpoints::health(const http::Request&, http::Response& response) con
   for (const auto& s : scheduler_.statuses()) {
     if (s.runs > 0 && !s.success) failing.push_back(s.name + ": " + s.error);
   }
-  JsonPtr root(cJSON_CreateObject(), cJSON_Delete);
+  JsonPtr root = json_object();
   cJSON_AddStringToObject(root.get(), "status", reasons.empty() ? "ok" : "unhealthy");
   cJSON_AddItemToObject(root.get(), "reasons", string_array(reasons));
   // A failing collector alone (no thermal zones on this board…) degrades
@@ -89,7 +81,7 @@ void StatusEndpoints::health(const http::Request&, http::Response& response) con
 
 void StatusEndpoints::status(const http::Request&, http::Response& response) const {
   int64_t now = unix_now_ms();
-  JsonPtr root(cJSON_CreateObject(), cJSON_Delete);
+  JsonPtr root = json_object();
   cJSON_AddStringToObject(root.get(), "version", build::kVersion);
   cJSON* build = cJSON_AddObjectToObject(root.get(), "build");
   cJSON_AddStringToObject(build, "revision", build::kRevision);
@@ -142,7 +134,7 @@ void StatusEndpoints::status(const http::Request&, http::Response& response) con
 }
 
 void StatusEndpoints::index(const http::Request&, http::Response& response) const {
-  JsonPtr root(cJSON_CreateObject(), cJSON_Delete);
+  JsonPtr root = json_object();
   cJSON_AddStringToObject(root.get(), "name", "edgemon");
   cJSON_AddStringToObject(root.get(), "version", build::kVersion);
   // By path, so that the answer is stable whatever order parts registered in.

@@ -10,6 +10,7 @@
 
 #include "core/config.hpp"
 #include "core/config_loader.hpp"
+#include "core/json_document.hpp"
 #include "core/json_text.hpp"
 
 namespace edgemon::app {
@@ -20,8 +21,6 @@ constexpr size_t kMaxImportBytes = 1 << 20;
 // these, not by the file's size.
 constexpr int kMaxDepth = 32;
 constexpr size_t kMaxNodes = 100000;
-
-using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
 
 // A YAML node as cJSON (scalars as strings): one tree for both formats.
 cJSON* to_json(yaml_document_t* doc, yaml_node_t* node, int depth, size_t* budget) {

@@ -2,9 +2,9 @@
 
 #include <utility>
 
+#include "app/identity.hpp"
 #include "build_info.hpp"
 #include "core/json_document.hpp"
-#include "app/identity.hpp"
 #include "core/log.hpp"
 
 namespace edgemon::app {
@@ -73,8 +73,7 @@ ConfigServerAgent::ConfigServerAgent(uv_loop_t* loop, http::HttpClient& http,
       client_(loop, http),
       report_timer_(loop) {}
 
-void ConfigServerAgent::start(const StartServed& start, const config::Config& config,
-                              Apply apply) {
+void ConfigServerAgent::start(const StartServed& start, const config::Config& config, Apply apply) {
   apply_ = std::move(apply);
   if (start.state == State::kApplied) served_ = start.served;
   client_.set_state(start.state, start.served, start.errors);

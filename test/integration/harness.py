@@ -122,6 +122,25 @@ def write_file(path, text):
     return path
 
 
+def write_recorded_tree(tree_file, root):
+    """Writes a recorded file tree under `root`: test/fixtures/sysfs/*.txt
+    hold one `path<TAB>content` line a file, `-> target` for a symlink, and
+    stand in for hardware (power chips) this machine does not have."""
+    with open(tree_file, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line or line.startswith("#"):
+                continue
+            path, content = line.split("\t", 1)
+            full = os.path.join(root, path)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            if content.startswith("-> "):
+                os.symlink(content[3:], full)
+            else:
+                write_file(full, content + "\n")
+    return root
+
+
 def require_binary(name, *candidates):
     """Path of a peer binary, or Skip if it is not installed."""
     for c in (name,) + candidates:

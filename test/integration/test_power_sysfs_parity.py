@@ -17,21 +17,7 @@ PREFIXES = ("node_hwmon_", "node_rapl_", "node_power_supply_")
 
 def materialise(tree_file):
     """The tree under a fresh temp dir; returns the dir (its sys/ is sysfs)."""
-    root = harness.make_tmpdir("edgemon-sysfs-")
-    with open(tree_file, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line or line.startswith("#"):
-                continue
-            path, content = line.split("\t", 1)
-            full = os.path.join(root, path)
-            os.makedirs(os.path.dirname(full), exist_ok=True)
-            if content.startswith("-> "):
-                os.symlink(content[3:], full)
-            else:
-                with open(full, "w", encoding="utf-8") as out:
-                    out.write(content + "\n")
-    return root
+    return harness.write_recorded_tree(tree_file, harness.make_tmpdir("edgemon-sysfs-"))
 
 
 def scrape_node_exporter(sysfs):
