@@ -483,8 +483,13 @@ void self_collector(void**) {
               value_of(out, "edgemon_process_resident_memory_bytes"));
   assert_true(value_of(out, "edgemon_process_open_fds") >= 3);
   assert_true(value_of(out, "edgemon_process_max_fds") >= 64);
-  // This test's own strings are on the heap; SQLite has nothing open here.
+  // This test's own strings are on glibc's heap; under AddressSanitizer,
+  // whose allocator replaces it, mallinfo2() counts nothing.
+#if defined(__SANITIZE_ADDRESS__)
+  assert_true(value_of(out, "edgemon_process_heap_bytes{state=\"in_use\"}") >= 0);
+#else
   assert_true(value_of(out, "edgemon_process_heap_bytes{state=\"in_use\"}") > 1000);
+#endif
   assert_true(value_of(out, "edgemon_process_heap_bytes{state=\"free\"}") >= 0);
   assert_true(value_of(out, "edgemon_process_sqlite_memory_bytes") >= 0);
   assert_true(value_of(out, "edgemon_process_cpu_seconds_total{mode=\"user\"}") >= 0);
