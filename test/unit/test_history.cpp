@@ -240,16 +240,21 @@ Recent recent_cpu(Loop& l, History& h, int64_t until_ms) {
   });
 }
 
+// An open history whose own points would wait 10 minutes to be written.
+void start_with_long_flush_interval(Loop& l, History& h, const TempDir& dir) {
+  config::HistorySection c = history_config();
+  c.flush_interval = std::chrono::minutes(10);
+  h.start(c, dir.file("history.db"), std::chrono::minutes(5));
+  flush(l, h);  // opened
+}
+
 // Values wait up to flush_interval in memory; a query is never more than a
 // second behind: what waited longer is written before it runs.
 void a_query_writes_what_waited_over_a_second(void**) {
   TempDir dir;
   Loop l;
   History h(&l.loop);
-  config::HistorySection c = history_config();
-  c.flush_interval = std::chrono::minutes(10);
-  h.start(c, dir.file("history.db"), std::chrono::minutes(5));
-  flush(l, h);  // opened
+  start_with_long_flush_interval(l, h, dir);
   int64_t t = unix_now_ms() - 5000;
   h.add(std::vector<Point>{point("d1", t, {{"cpu", 42.5}})});
   assert_true(h.unwritten());
@@ -272,10 +277,7 @@ void pushed_points_are_written_within_a_second(void**) {
   TempDir dir;
   Loop l;
   History h(&l.loop);
-  config::HistorySection c = history_config();
-  c.flush_interval = std::chrono::minutes(10);
-  h.start(c, dir.file("history.db"), std::chrono::minutes(5));
-  flush(l, h);  // opened
+  start_with_long_flush_interval(l, h, dir);
   std::vector<Point> pushed{point("d7", unix_now_ms() - 5000, {{"cpu", 7.0}})};
   h.take_ingested(pushed, {}, nullptr);
   wait_ms(l, 1500);
