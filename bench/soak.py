@@ -110,7 +110,12 @@ class Soak:
         self.influx.create_database(DB)
         tokens = {f"d{i:02d}": token(i) for i in range(DEVICES)}
         tokens["*"] = FLEET_TOKEN
-        self.config = write_config(hub_config(self.influx.url, tokens=tokens))
+        # The hub's own collection runs every 10 s (hub.py's default is 1 h)
+        # so that edgemon_process_heap_bytes and _sqlite_memory_bytes are
+        # sampled through the run; its own points are the-hub's, which the
+        # delivered counts below do not match.
+        config = hub_config(self.influx.url, tokens=tokens)
+        self.config = write_config(config.replace("  interval: 1h\n", "  interval: 10s\n", 1))
         self.hub = Daemon(config_path=self.config).start()
         self.t0 = time.monotonic()
 
@@ -448,12 +453,19 @@ def windows(samples, width):
         med = lambda key: statistics.median(x[key] for x in q)  # noqa: E731
         rss = [x["rss_kib"] for x in q]
         medians.append(((w - 1) * width, med("rss_kib")))
+        # The daemon's own account of its heap (mallinfo2: blocks in use,
+        # free blocks the heap keeps) and of SQLite's share of it, sampled
+        # by its `self` collector every 10 s: what a step in RssAnon is.
+        heap = lambda key: (f"{statistics.median(x[key] for x in q) / 1024:,.0f}"  # noqa: E731
+                            if all(x.get(key) is not None for x in q) else "n/a")
         rows.append(f"| {(w - 1) * width / 60:.1f}-{w * width / 60:.1f} | {len(q)} | {min(rss):,} / "
                     f"{med('rss_kib'):,.0f} / {max(rss):,} | {med('uss_kib'):,.0f} | "
-                    f"{med('anon_kib'):,.0f} | {med('influxd_rss_kib'):,.0f} |")
+                    f"{med('anon_kib'):,.0f} | {heap('heap_in_use')} | {heap('heap_free')} | "
+                    f"{heap('sqlite_memory')} | {med('influxd_rss_kib'):,.0f} |")
     head = ["| window (min) | quiet samples | hub VmRSS KiB min / median / max | hub USS KiB "
-            "median | hub RssAnon KiB median | influxd VmRSS KiB median |",
-            "|---|---|---|---|---|---|"]
+            "median | hub RssAnon KiB median | heap in use KiB | heap free KiB | of which "
+            "SQLite KiB | influxd VmRSS KiB median |",
+            "|---|---|---|---|---|---|---|---|---|"]
     base = [m for t, m in medians if t >= WARMUP - 5]
     growth = 100.0 * (base[-1] - base[0]) / base[0] if len(base) > 1 else None
     return head + rows, growth

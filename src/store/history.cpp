@@ -19,12 +19,15 @@ constexpr size_t kFlushBytes = 256 * 1024;
 // first only what waited longer than kReadBehindMs) nor be further behind.
 constexpr uint64_t kPushedFlushMs = 1000;
 // The writer touches the newest leaf page of every series in each of the
-// four tables: about 8 MiB for 500 series (a hub of 50 devices). With
-// less, every write reads and spills pages through the kernel, which at a
-// busy hub's rate cost it more CPU than the SQL itself. SQLite fills the
-// cache only as pages are used, so an agent with its few series stays
-// small. The read connection scans ranges and keeps 1 MiB.
+// four tables, 16 KiB a series and some interior pages: about 8 MiB for
+// 400 series (a hub of 50 devices). With less, every write reads and spills
+// pages through the kernel, which at a busy hub's rate cost it more CPU
+// than the SQL itself. The cache is sized to the series kept, so an agent
+// writing a few keeps a few hundred KiB however long it runs (a fixed 8 MiB
+// filled within a day, as the file's new pages went through it). The read
+// connection scans ranges and keeps 1 MiB.
 constexpr int64_t kWriterCacheKib = 8192;
+constexpr int64_t kWriterCacheKibPerSeries = 20;
 constexpr int64_t kReaderCacheKib = 1024;
 // A client flooding new series keeps the history at its cap for as long as
 // it lasts: one line when the refusals start, again at most this often.
@@ -97,7 +100,7 @@ void History::open_files(bool load_devices) {
     std::vector<DeviceRow> rows;
   };
   auto r = std::make_shared<Result>();
-  HistoryOptions options{path_, false, kWriterCacheKib, 1000};
+  HistoryOptions options{path_, false, kWriterCacheKib, 1000, kWriterCacheKibPerSeries};
   writer_.post(
       [this, r, options, load_devices] {
         writer_db_.reset();

@@ -34,9 +34,12 @@ struct HistoryOptions {
   std::string path;
   // A reader never creates, repairs or writes the file.
   bool read_only = false;
-  // Page cache of the connection, KiB.
+  // Page cache of the connection, KiB: its cap when it grows per series.
   int64_t cache_kib = 1024;
   int busy_timeout_ms = 1000;
+  // Non-zero: the cache is sized to the series kept, this much each over a
+  // floor, up to cache_kib (HistoryDb::fit_cache).
+  int64_t cache_kib_per_series = 0;
 };
 
 struct HistoryOpenReport {
@@ -204,6 +207,8 @@ class HistoryDb {
   struct Group;
   enum class Refusal { kNone, kMaxSeries, kMaxBytes };
   std::string load_series();
+  // Sets the page cache to the writer's working set for the series kept.
+  void fit_cache();
   int64_t series_id(std::string_view key, const WriteLimits& limits,
                     history_sql::SizeBudget& budget, std::string* error, Refusal* refused,
                     std::vector<std::string>* added);
@@ -230,6 +235,9 @@ class HistoryDb {
 
   sqlite3* db_ = nullptr;
   std::string path_;
+  int64_t cache_cap_kib_ = 0;
+  int64_t cache_kib_per_series_ = 0;
+  int64_t cache_set_kib_ = 0;
   std::unique_ptr<history_sql::StatementCache> statements_;
   // Writer only: series key (device, measurement, field, tags joined by
   // '\0') to id, loaded at open, so a write looks a series up without SQL.

@@ -4,6 +4,7 @@
 // new one begun rather than refusing to run.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -245,9 +246,13 @@ std::unique_ptr<HistoryDb> HistoryDb::open(const HistoryOptions& options, Histor
                             opened->path_ = options.path;
                             opened->db_ = conn.release();
                             opened->statements_ = std::make_unique<StatementCache>(opened->db_);
+                            opened->cache_cap_kib_ = options.cache_kib;
+                            opened->cache_kib_per_series_ = options.cache_kib_per_series;
+                            opened->cache_set_kib_ = options.cache_kib;
                             std::string e = options.read_only ? "" : opened->load_series();
                             if (!e.empty())
                               return {Outcome::kCorrupt, "not a history schema: " + e};
+                            opened->fit_cache();
                             report->created = setup.created;
                             report->upgraded_from = setup.upgraded_from;
                             db = std::move(opened);
@@ -276,6 +281,23 @@ std::string HistoryDb::load_series() {
     series_.emplace(std::move(key), q.int64(0));
   }
   return rc == SQLITE_DONE ? "" : sql_error(db_, "load series");
+}
+
+void HistoryDb::fit_cache() {
+  // SQLite keeps every page it reads until the cache is full, and a history
+  // file only grows: a fixed cache sized for a hub's hundreds of series
+  // filled, over a day, on an agent writing seven. The writer's working set
+  // is the newest leaf of each series in each table, so that, over a floor
+  // for the interior pages and the series table, is what it keeps.
+  if (cache_kib_per_series_ <= 0) return;
+  constexpr int64_t kFloorKib = 256;
+  int64_t want = std::min(cache_cap_kib_,
+                          kFloorKib + cache_kib_per_series_ * static_cast<int64_t>(series_.size()));
+  if (want == cache_set_kib_) return;
+  std::string pragma = "PRAGMA cache_size = -" + std::to_string(want);
+  std::string message;
+  // Lowering it frees the pages beyond the new size at once.
+  if (exec(db_, pragma.c_str(), &message) == SQLITE_OK) cache_set_kib_ = want;
 }
 
 int64_t HistoryDb::cache_bytes() const {

@@ -156,6 +156,7 @@ std::string HistoryDb::forget_empty_series(int64_t* forgotten) {
     return std::binary_search(gone.begin(), gone.end(), entry.second);
   });
   *forgotten += static_cast<int64_t>(gone.size());
+  if (!gone.empty()) fit_cache();
   return "";
 }
 

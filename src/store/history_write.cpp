@@ -202,6 +202,7 @@ std::string HistoryDb::write(std::string_view batch, std::span<const DeviceRow> 
     return error;
   }
   counted.series_added = static_cast<int64_t>(added.size());
+  if (!added.empty()) fit_cache();
   *stats = counted;
   return "";
 }

@@ -553,6 +553,49 @@ void size_cap_deletes_the_oldest_first(void**) {
 
 // ---- bounds ----
 
+// The writer's page cache follows the series kept: an agent writing a few
+// series for days keeps a few hundred KiB, not the cap a hub needs, and
+// a hub's grows with its series up to that cap.
+void writer_cache_follows_the_series_kept(void**) {
+  TempDir dir;
+  std::string error;
+  constexpr int64_t kCapKib = 8192;
+  constexpr int64_t kPerSeriesKib = 20;
+  auto db = HistoryDb::open({dir.file("history.db"), false, kCapKib, 1000, kPerSeriesKib}, nullptr,
+                            &error);
+  if (!db) fail_msg("open: %s", error.c_str());
+  // Two series for a week at 10 s: about 8 MiB of pages go through the
+  // writer, more than the cap.
+  int64_t base = 1714564800000;
+  for (int64_t day = 0; day < 7; ++day) {
+    std::vector<Point> points;
+    for (int64_t t = base + day * 24 * kHour; t < base + (day + 1) * 24 * kHour; t += 10000) {
+      points.push_back(point("agent", t, {{"cpu", 1.5}, {"memory", 2.5}}));
+    }
+    write_points(*db, points);
+  }
+  assert_true(db->used_bytes() > 4 * 1024 * 1024);
+  int64_t few = db->cache_bytes();
+  print_message("2 series: cache %lld KiB, file %lld KiB\n", (long long)few / 1024,
+                (long long)db->used_bytes() / 1024);
+  // The floor and two series' share, with SQLite's per-page overhead.
+  assert_true(few <= (256 + 2 * kPerSeriesKib) * 1024 * 5 / 4);
+  // 500 series: the share outgrows the cap, which then holds.
+  for (int round = 0; round < 40; ++round) {
+    std::vector<Point> points;
+    for (int d = 0; d < 250; ++d) {
+      for (int64_t t = base + round * kHour; t < base + (round + 1) * kHour; t += 600000) {
+        points.push_back(point("hub-" + std::to_string(d), t, {{"cpu", 1.5}, {"memory", 2.5}}));
+      }
+    }
+    write_points(*db, points);
+  }
+  int64_t many = db->cache_bytes();
+  print_message("502 series: cache %lld KiB\n", (long long)many / 1024);
+  assert_true(many > 4 * few);
+  assert_true(many <= kCapKib * 1024 * 5 / 4);
+}
+
 void max_series_is_enforced_and_counted(void**) {
   TempDir dir;
   Loop l;
@@ -999,6 +1042,7 @@ int main() {
       cmocka_unit_test(retention_deletes_exactly_what_is_old),
       cmocka_unit_test(schema_1_file_gains_five_minute_buckets),
       cmocka_unit_test(size_cap_deletes_the_oldest_first),
+      cmocka_unit_test(writer_cache_follows_the_series_kept),
       cmocka_unit_test(max_series_is_enforced_and_counted),
       cmocka_unit_test(max_bytes_refuses_new_series_not_stored_ones),
       cmocka_unit_test(queue_bound_drops_are_counted),
