@@ -13,18 +13,20 @@ void tune_heap() {
   // second cost a hub a quarter of its CPU in page faults. So: a fixed
   // threshold above the blocks of ordinary requests (agents send a few
   // hundred KiB), while the bodies of the largest requests are still mapped
-  // and go back to the system when freed; the heap's top kept up to 8 MiB,
-  // and free pages handed back by HeapTrimmer instead. One arena: every
-  // thread (parser, history writer and reader, spool, libuv's pool) keeping
-  // its own heap of freed blocks made a hub's peak RSS the sum of theirs,
-  // and malloc_trim() never gives back the free top of a thread's arena
-  // (only a free() that leaves it above the trim threshold does): with two,
-  // a gzip body inflated on the pool left 6 MiB of the second arena
-  // resident for good. Threads still allocate small blocks from their own
-  // caches (tcache) without the arena's lock.
+  // and go back to the system when freed.
+  //
+  // Two arenas: every thread (parser, history writer and reader, spool,
+  // libuv's pool) keeping its own heap of freed blocks made a hub's peak
+  // RSS the sum of theirs; one arena for all cost a hub 20 % more CPU a
+  // point in lock contention (bench/hub_bench.py). The second arena's free
+  // top goes back to the kernel only in free(), when it exceeds the trim
+  // threshold: malloc_trim() (HeapTrimmer) gives back the main heap's top
+  // and free pages inside both, never that. At 8 MiB, a gzip body inflated
+  // on the pool left 6 MiB of it resident for good; at 1 MiB it is back
+  // as soon as it is freed, for no measurable CPU.
   mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
-  mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
-  mallopt(M_ARENA_MAX, 1);
+  mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+  mallopt(M_ARENA_MAX, 2);
 }
 
 HeapTrimmer::HeapTrimmer(uv_loop_t* loop, uint64_t interval_ms) : loop_(loop), timer_(loop) {
