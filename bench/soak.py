@@ -485,12 +485,16 @@ def report(s, binary):
     slope_infl = slope_kib_per_hour([(x["t"], x["influxd_rss_kib"]) for x in after])
     max_rss = max(x["rss_kib"] for x in samples)
     max_quiet = max(x["rss_kib"] for x in after)
-    passed = growth("rss_kib") <= 1.0
+    # Judged on the medians of 5-minute windows: one sample lands anywhere
+    # in the sawtooth the heap's free top makes between trims (up to 1 MiB
+    # an arena, given back every 10 s), several percent of a hub's RSS, so
+    # two samples cannot resolve 1 %; a lasting step moves the medians.
+    wrows, wgrowth = windows(samples, WINDOW)
+    passed = wgrowth is not None and wgrowth <= 1.0
     net_mark = mark["rss_kib"] - mark.get("cache_kib", 0)
     net_end = end["rss_kib"] - end.get("cache_kib", 0)
     net_growth = 100.0 * (net_end - net_mark) / net_mark
     slope_pct = 100.0 * slope / mark["rss_kib"] if slope is not None else None
-    wrows, wgrowth = windows(samples, WINDOW)
 
     share_all, worst_all, turns_all = lag_share(s.lag_end, s.lag_start)
     share_w, worst_w, turns_w = lag_share(s.lag_end, getattr(s, "lag_warm", s.lag_start))
@@ -541,7 +545,10 @@ def report(s, binary):
         f" One InfluxDB output to Debian's influxd on loopback.",
         "",
         f"**Result: {'PASS' if passed else 'FAIL'}** — hub RSS growth after the first "
-        f"{WARMUP / 60:.3g} minutes: {growth('rss_kib'):+.2f} % (target <= 1 %).",
+        f"{WARMUP / 60:.3g} minutes, median of the quiet samples of the last "
+        f"{WINDOW / 60:.3g} minutes against the first {WINDOW / 60:.3g} after them: "
+        + ("n/a" if wgrowth is None else f"{wgrowth:+.2f} %") + " (target <= 1 %); "
+        f"the last sample against the one at the mark: {growth('rss_kib'):+.2f} %.",
         "",
         "| memory (quiet samples: no hostile episode within 15 s) | hub VmRSS | hub USS | influxd VmRSS (same points) |",
         "|---|---|---|---|",
@@ -631,8 +638,13 @@ def main():
         sys.exit(__doc__)
     if sys.argv[1] == "--windows":  # the window table of a finished run's samples
         with open(sys.argv[2] if len(sys.argv) > 2 else SAMPLES_CSV) as f:
-            samples = [{k: (v == "True") if k == "quiet" else float(v) if "." in v else int(v)
-                        for k, v in row.items()} for row in csv.DictReader(f)]
+            def value(k, v):
+                if k == "quiet":
+                    return v == "True"
+                if v in ("", "None"):  # a gauge the daemon did not have yet
+                    return None
+                return float(v) if "." in v else int(v)
+            samples = [{k: value(k, v) for k, v in row.items()} for row in csv.DictReader(f)]
         rows, growth = windows(samples, WINDOW)
         print("\n".join(rows) + f"\n\ngrowth of the window medians: {growth:+.2f} %")
         return

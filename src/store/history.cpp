@@ -23,9 +23,10 @@ constexpr uint64_t kPushedFlushMs = 1000;
 // 400 series (a hub of 50 devices). With less, every write reads and spills
 // pages through the kernel, which at a busy hub's rate cost it more CPU
 // than the SQL itself. The cache is sized to the series kept, so an agent
-// writing a few keeps a few hundred KiB however long it runs (a fixed 8 MiB
-// filled within a day, as the file's new pages went through it). The read
-// connection scans ranges and keeps 1 MiB.
+// writing a few keeps a few hundred KiB however long it runs: with a fixed
+// 8 MiB, every new page of its file stayed cached, and the cache grew with
+// the file for the week its aggregates are kept. The read connection scans
+// ranges and keeps 1 MiB.
 constexpr int64_t kWriterCacheKib = 8192;
 constexpr int64_t kWriterCacheKibPerSeries = 20;
 constexpr int64_t kReaderCacheKib = 1024;

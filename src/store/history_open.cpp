@@ -284,9 +284,10 @@ std::string HistoryDb::load_series() {
 }
 
 void HistoryDb::fit_cache() {
-  // SQLite keeps every page it reads until the cache is full, and a history
-  // file only grows: a fixed cache sized for a hub's hundreds of series
-  // filled, over a day, on an agent writing seven. The writer's working set
+  // SQLite keeps every page it reads until the cache is full, and every new
+  // page of the file passes through the writer: a fixed cache sized for a
+  // hub's hundreds of series grew on an agent writing seven with its file,
+  // for as long as the file grew (a week). The writer's working set
   // is the newest leaf of each series in each table, so that, over a floor
   // for the interior pages and the series table, is what it keeps.
   if (cache_kib_per_series_ <= 0) return;
