@@ -7,7 +7,8 @@ Usage: bench/soak.py path/to/edgemon [results.md]
 Environment: BENCH_SOAK_SECONDS (default 3600), BENCH_SOAK_WARMUP (default
 300; a run shorter than twice that uses a quarter of it), BENCH_SOAK_RATE
 (points/s, default 2000), BENCH_SOAK_SAMPLES (CSV of the 10 s samples,
-default /tmp/soak-samples.csv).
+default /tmp/soak-samples.csv; the VmRSS of every second goes beside it, in
+soak-samples-rss.csv).
 
 The hub (hub.py's hub_config: ingest on, history on, per-device tokens and a
 fleet token) forwards to a real influxd (Debian's, influx.py) on loopback, so
@@ -26,12 +27,15 @@ threads of this process:
    line protocol in ~40 KB, refused at max_decoded_bytes);
  - a sampler: every 10 s the hub's VmRSS and USS (Private_* of smaps_rollup),
    influxd's VmRSS, and the hub's gauges (HTTP buffers, history queue and
-   file, spool queue and file).
+   file, spool queue and file, heap in use and free, SQLite's memory);
+ - another: the hub's VmRSS every second, for the window medians.
 Then the load stops, the spool drains, and every acknowledged point (204) is
 looked for in influxd. Growth is measured on "quiet" samples: no hostile
 episode running or ended within the last 15 s (an attack's buffers go back
-to the kernel within the daemon's 10 s trim), between the sample nearest
-the warm-up mark and the last one; also as a least-squares slope.
+to the kernel within the daemon's 10 s trim). The verdict compares the
+median VmRSS of the quiet seconds of the last 5-minute window with that of
+the first window after the warm-up mark; the sample nearest the mark against
+the last one, and a least-squares slope, are reported beside it.
 """
 
 import csv
@@ -62,6 +66,14 @@ if SECONDS < 2 * WARMUP:
     WARMUP = SECONDS / 4
 RATE = int(os.environ.get("BENCH_SOAK_RATE", "2000"))
 SAMPLES_CSV = os.environ.get("BENCH_SOAK_SAMPLES", "/tmp/soak-samples.csv")
+
+
+def dense_path(samples_csv):
+    """Where the every-second VmRSS samples go, beside the 10 s ones."""
+    return os.path.splitext(samples_csv)[0] + "-rss.csv"
+
+
+DENSE_CSV = dense_path(SAMPLES_CSV)
 DEVICES = 50
 SERIES = 8          # per device
 STEPS = 25          # timestamps per series per request
@@ -100,6 +112,7 @@ class Soak:
         self.episodes = []          # (start, end, name), monotonic
         self.episode_start = None   # of the one running
         self.samples = []
+        self.dense = []             # VmRSS every second
         self.acked_points = 0
         self.unknown_points = 0     # requests that failed without an answer
 
@@ -339,6 +352,22 @@ class Soak:
         self.samples.append(s)
         return s
 
+    def rss_sampler(self):
+        """VmRSS every second (a read of /proc/PID/status): what the window
+        medians and the verdict are taken from."""
+        with open(DENSE_CSV, "w") as f:
+            f.write("t,rss_kib,quiet\n")
+            n = 0
+            while not self.stop.is_set():
+                t = time.monotonic()
+                rss = bench.status_kib(self.hub.pid, "VmRSS")
+                if rss:
+                    s = {"t": t - self.t0, "rss_kib": rss, "quiet": self.quiet(t)}
+                    self.dense.append(s)
+                    f.write(f"{s['t']:.1f},{rss},{s['quiet']}\n")
+                n += 1
+                self.stop.wait(max(0.0, self.t0 + n - time.monotonic()))
+
     def sampler(self):
         with open(SAMPLES_CSV, "w") as f:
             keys = None
@@ -364,7 +393,7 @@ class Soak:
         self.lag_start = self.hub.metrics()
         threads = [threading.Thread(target=fn, name=fn.__name__, daemon=True)
                    for fn in (self.ingest, self.scraper, self.querier, self.watcher, self.hostile,
-                              self.sampler)]
+                              self.sampler, self.rss_sampler)]
         for t in threads:
             t.start()
         warm = threading.Timer(WARMUP, lambda: setattr(self, "lag_warm", self.hub.metrics()))
@@ -437,32 +466,40 @@ def machine():
     return run(["nproc"]), run(["free", "-m"]), run(["uname", "-r"])
 
 
-def windows(samples, width):
+def windows(samples, width, dense=None):
     """Markdown rows of the quiet samples per window of `width` seconds, and
     the growth of the median RSS from the window starting at the warm-up mark
-    to the last whole window: a single sample can land on either side of a
-    1 MiB step that the heap takes and gives back within seconds."""
+    to the last whole window. The RSS columns and the growth come from
+    `dense`, the samples taken every second, when there are some: the heap
+    gives back its free pages every 10 s and grows again between, so RSS is a
+    sawtooth of about 0.6 MiB with that period, and samples taken every 10 s
+    stay on one side of it for minutes at a time as the two clocks drift (a
+    run read +7 % from one 5-minute median to the next that way, with the
+    samples of every 2 s flat within 0.1 %)."""
     rows, medians = [], []
     last = max(x["t"] for x in samples)
     w = 0
     while w * width <= last:
         q = [x for x in samples if x["quiet"] and w * width <= x["t"] < (w + 1) * width]
+        d = [x for x in dense or [] if x["quiet"] and w * width <= x["t"] < (w + 1) * width]
         w += 1
         if len(q) < 3:  # the last sample alone past the last window
             continue
         med = lambda key: statistics.median(x[key] for x in q)  # noqa: E731
-        rss = [x["rss_kib"] for x in q]
-        medians.append(((w - 1) * width, med("rss_kib")))
+        rss = [x["rss_kib"] for x in (d or q)]
+        medians.append(((w - 1) * width, statistics.median(rss)))
         # The daemon's own account of its heap (mallinfo2: blocks in use,
         # free blocks the heap keeps) and of SQLite's share of it, sampled
         # by its `self` collector every 10 s: what a step in RssAnon is.
         heap = lambda key: (f"{statistics.median(x[key] for x in q) / 1024:,.0f}"  # noqa: E731
                             if all(x.get(key) is not None for x in q) else "n/a")
-        rows.append(f"| {(w - 1) * width / 60:.1f}-{w * width / 60:.1f} | {len(q)} | {min(rss):,} / "
-                    f"{med('rss_kib'):,.0f} / {max(rss):,} | {med('uss_kib'):,.0f} | "
+        rows.append(f"| {(w - 1) * width / 60:.1f}-{w * width / 60:.1f} | {len(q)} / {len(d)} | "
+                    f"{min(rss):,} / {statistics.median(rss):,.0f} / {max(rss):,} | "
+                    f"{med('uss_kib'):,.0f} | "
                     f"{med('anon_kib'):,.0f} | {heap('heap_in_use')} | {heap('heap_free')} | "
                     f"{heap('sqlite_memory')} | {med('influxd_rss_kib'):,.0f} |")
-    head = ["| window (min) | quiet samples | hub VmRSS KiB min / median / max | hub USS KiB "
+    head = ["| window (min) | quiet samples, every 10 s / every 1 s | hub VmRSS KiB min / median / "
+            "max (every 1 s) | hub USS KiB "
             "median | hub RssAnon KiB median | heap in use KiB | heap free KiB | of which "
             "SQLite KiB | influxd VmRSS KiB median |",
             "|---|---|---|---|---|---|---|---|---|"]
@@ -489,7 +526,7 @@ def report(s, binary):
     # in the sawtooth the heap's free top makes between trims (up to 1 MiB
     # an arena, given back every 10 s), several percent of a hub's RSS, so
     # two samples cannot resolve 1 %; a lasting step moves the medians.
-    wrows, wgrowth = windows(samples, WINDOW)
+    wrows, wgrowth = windows(samples, WINDOW, s.dense)
     passed = wgrowth is not None and wgrowth <= 1.0
     net_mark = mark["rss_kib"] - mark.get("cache_kib", 0)
     net_end = end["rss_kib"] - end.get("cache_kib", 0)
@@ -645,8 +682,15 @@ def main():
                     return None
                 return float(v) if "." in v else int(v)
             samples = [{k: value(k, v) for k, v in row.items()} for row in csv.DictReader(f)]
-        rows, growth = windows(samples, WINDOW)
-        print("\n".join(rows) + f"\n\ngrowth of the window medians: {growth:+.2f} %")
+        dense = []
+        dense_csv = dense_path(sys.argv[2] if len(sys.argv) > 2 else SAMPLES_CSV)
+        if os.path.exists(dense_csv):
+            with open(dense_csv) as f:
+                dense = [{"t": float(r["t"]), "rss_kib": int(r["rss_kib"]),
+                          "quiet": r["quiet"] == "True"} for r in csv.DictReader(f)]
+        rows, growth = windows(samples, WINDOW, dense)
+        print("\n".join(rows) + "\n\ngrowth of the window medians: "
+              + ("n/a (fewer than two windows)" if growth is None else f"{growth:+.2f} %"))
         return
     binary = os.path.abspath(sys.argv[1])
     out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "results-soak.md")
